@@ -1,0 +1,152 @@
+// The arbiter: daemonless sharing of a host's devices among threads,
+// processes and users, through kernel-released file locks over a shared,
+// mmap'd state file. Knows nothing of V8 or of any runtime backend.
+// See docs/arbiter.md for the layout, the lock order and the protocol.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace inaccel {
+
+enum class DeviceMode { Shared, Exclusive };
+
+struct ArbiterOptions {
+  std::string dir;                 // state directory (created 0770 if missing)
+  uint64_t quantumNs = 20000000;   // a configuration is kept this long while it has users waiting
+};
+
+struct KernelCounters {
+  std::string accelerator;  // "vector.addition"
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  uint64_t busyNs = 0;
+};
+
+struct DeviceSnapshot {
+  uint32_t index = 0;
+  std::string key;
+  DeviceMode mode = DeviceMode::Shared;
+  std::string bitstream;       // configured bitstream id, "" if none
+  uint64_t generation = 0;     // bumped on every reconfiguration
+  uint64_t reconfigurations = 0;
+  uint32_t queueDepth = 0;     // requests queued or running, all live processes
+  uint32_t waiting = 0;        // processes waiting to reconfigure it
+  int32_t lessee = 0;          // pid holding the whole-card lease, 0 if none
+  std::vector<int32_t> users;  // pids of live processes with requests on it
+  std::vector<KernelCounters> kernels;
+};
+
+struct ProcessSnapshot {
+  int32_t pid = 0;
+  uint64_t startTime = 0;  // ns since epoch
+};
+
+struct Snapshot {
+  std::vector<DeviceSnapshot> devices;
+  std::vector<ProcessSnapshot> processes;
+};
+
+// What the scheduler reads per request: cheap, no lock taken.
+struct DeviceView {
+  uint64_t bitstreamHash = 0;  // hash of the configured bitstream id, 0 if none
+  uint64_t generation = 0;
+  uint32_t queueDepth = 0;
+  bool leasedByOther = false;  // another Arbiter instance holds the whole card
+  bool leasedByMe = false;
+  DeviceMode mode = DeviceMode::Shared;
+};
+
+// The hash DeviceView::bitstreamHash holds: FNV-1a of the bitstream id
+// (never 0 for a non-empty id in practice; 0 means "none").
+inline uint64_t bitstreamHash(const std::string& id) {
+  if (id.empty()) return 0;
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : id) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+class Arbiter;
+
+// A run lease on one device: while held, the device stays configured with
+// the bitstream it was acquired for. Move-only; released on destruction.
+class Lease {
+ public:
+  Lease() = default;
+  Lease(Lease&&) noexcept;
+  Lease& operator=(Lease&&) noexcept;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease();
+
+  explicit operator bool() const { return arbiter_ != nullptr; }
+  // Generation of the configuration this lease runs on. A process whose
+  // loaded program is of another generation must configure again.
+  uint64_t generation() const { return generation_; }
+  // True when this acquire reconfigured the device (this process must load).
+  bool reconfigured() const { return reconfigured_; }
+  // True when another process waits to reconfigure this device: the holder
+  // should release after the request in hand instead of batching more.
+  bool contended() const;
+  void release();
+
+ private:
+  friend class Arbiter;
+  Arbiter* arbiter_ = nullptr;
+  uint32_t device_ = 0;
+  uint64_t generation_ = 0;
+  bool reconfigured_ = false;
+  bool whole_ = false;  // runs under this instance's whole-card lease: no lock
+};
+
+class Arbiter {
+ public:
+  // Opens (creating if needed) the state directory and file, validates or
+  // repairs it, and claims a process slot. Throws Error with code
+  // PERMISSION_DENIED, STATE_CORRUPT, STATE_VERSION or ARBITER_ERROR.
+  explicit Arbiter(const ArbiterOptions& options);
+  ~Arbiter();
+  Arbiter(const Arbiter&) = delete;
+  Arbiter& operator=(const Arbiter&) = delete;
+
+  // Registers a device by its stable key (idempotent across processes) and
+  // returns its index in the device table. `mode` comes from host config.
+  uint32_t attach(const std::string& key, DeviceMode mode);
+
+  DeviceView view(uint32_t device) const;
+
+  // This instance's count of queued + running requests on `device`
+  // (summed over live instances into DeviceSnapshot::queueDepth).
+  void enqueued(uint32_t device, int delta);
+
+  // Blocks until `device` runs `bitstreamId` under a shared lease,
+  // reconfiguring it (exclusively, fairly, at most once per quantum while
+  // others wait for the current configuration) when needed.
+  Lease acquire(uint32_t device, const std::string& bitstreamId);
+
+  // Adds one finished request to the device's per-accelerator counters.
+  void record(uint32_t device, const std::string& accelerator, bool ok,
+              uint64_t busyNs);
+
+  // Whole-card lease: exclusive until unleaseWhole() or process death.
+  // With wait=false, throws Error("DEVICE_BUSY") if another holds the card.
+  void leaseWhole(uint32_t device, bool wait);
+  void unleaseWhole(uint32_t device);
+
+  Snapshot snapshot() const;
+
+  // Read-only snapshot of a state directory, claiming no slot (CLI, tools).
+  static Snapshot inspect(const std::string& dir);
+
+ private:
+  friend class Lease;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inaccel

@@ -1,0 +1,363 @@
+// Node-API glue: converts JS values to the plain C++ types of the core
+// (runtime, engine, arbiter, memory) and back. No logic of its own.
+#include <napi.h>
+
+#include <memory>
+#include <unordered_map>
+
+#include "arbiter/arbiter.h"
+#include "common/error.h"
+#include "engine/engine.h"
+#include "memory/block.h"
+#include "runtime/discovery.h"
+
+namespace {
+
+using inaccel::Arg;
+using inaccel::BlockPtr;
+
+Napi::Error toJs(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+// The JS side of one alloc()ed block: the ArrayBuffer's finalizer hint.
+struct Holder {
+  BlockPtr block;
+};
+
+// A submitted job's JS-thread state, handed back with the outcome.
+struct Pending {
+  Napi::Promise::Deferred deferred;
+  std::vector<Napi::Reference<Napi::Value>> buffers;  // kept alive in flight
+  inaccel::Outcome outcome;
+};
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+        InstanceMethod("discover", &Addon::Discover),
+        InstanceMethod("open", &Addon::Open),
+        InstanceMethod("alloc", &Addon::Alloc),
+        InstanceMethod("release", &Addon::Release),
+        InstanceMethod("submit", &Addon::Submit),
+        InstanceMethod("lease", &Addon::Lease),
+        InstanceMethod("unlease", &Addon::Unlease),
+        InstanceMethod("snapshot", &Addon::Snapshot),
+        InstanceMethod("inspect", &Addon::Inspect),
+    });
+    completions_ = Napi::ThreadSafeFunction::New(
+        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "inaccel", 0, 1);
+    completions_.Unref(env);
+  }
+
+  ~Addon() {
+    engine_.reset();  // joins the workers: nothing completes after this
+    completions_.Release();
+  }
+
+ private:
+  template <typename F>
+  Napi::Value guarded(Napi::Env env, F&& body) {
+    try {
+      return body();
+    } catch (const inaccel::Error& error) {
+      throw toJs(env, error.code(), error.what());
+    } catch (const std::bad_alloc&) {
+      throw toJs(env, "DEVICE_ERROR", "out of host memory");
+    }
+  }
+
+  static Napi::Object deviceInfo(Napi::Env env, const inaccel::DeviceInfo& info) {
+    Napi::Object platform = Napi::Object::New(env);
+    platform.Set("vendor", info.platformVendor);
+    platform.Set("name", info.platformName);
+    platform.Set("version", info.platformVersion);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("key", info.key);
+    out.Set("backend", info.backend);
+    out.Set("platform", platform);
+    out.Set("vendor", info.vendor);
+    out.Set("name", info.name);
+    out.Set("type", info.type);
+    out.Set("version", info.version);
+    out.Set("memory", static_cast<double>(info.globalMemory));
+    out.Set("compiler", info.compiler);
+    return out;
+  }
+
+  // discover() -> { devices: [...], problems: [{backend, code, message}] }
+  Napi::Value Discover(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!engine_ && discovered_.devices.empty() && discovered_.problems.empty()) {
+        discovered_ = inaccel::discover();
+      }
+      Napi::Array devices = Napi::Array::New(env);
+      for (const auto& device : devicesSeen()) devices.Set(devices.Length(), deviceInfo(env, device->info()));
+      Napi::Array problems = Napi::Array::New(env);
+      for (const auto& problem : discovered_.problems) {
+        Napi::Object p = Napi::Object::New(env);
+        p.Set("backend", problem.backend);
+        p.Set("code", problem.code);
+        p.Set("message", problem.message);
+        problems.Set(problems.Length(), p);
+      }
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("devices", devices);
+      out.Set("problems", problems);
+      return out;
+    });
+  }
+
+  std::vector<const inaccel::Device*> devicesSeen() const {
+    std::vector<const inaccel::Device*> out;
+    if (engine_) {
+      for (size_t i = 0; i < engine_->size(); ++i) out.push_back(&engine_->device(i));
+    } else {
+      for (const auto& device : discovered_.devices) out.push_back(device.get());
+    }
+    return out;
+  }
+
+  // open({ devices: number[], modes: string[], stateDir, quantumMs })
+  Napi::Value Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (engine_) throw inaccel::Error("ARBITER_ERROR", "the engine is already open");
+      Napi::Object options = info[0].As<Napi::Object>();
+      Napi::Array selected = options.Get("devices").As<Napi::Array>();
+      Napi::Array modes = options.Get("modes").As<Napi::Array>();
+      inaccel::EngineOptions engineOptions;
+      engineOptions.arbiter.dir = options.Get("stateDir").As<Napi::String>();
+      engineOptions.arbiter.quantumNs = static_cast<uint64_t>(
+          options.Get("quantumMs").As<Napi::Number>().DoubleValue() * 1e6);
+      std::vector<std::unique_ptr<inaccel::Device>> devices;
+      for (uint32_t i = 0; i < selected.Length(); ++i) {
+        const uint32_t index = selected.Get(i).As<Napi::Number>().Uint32Value();
+        if (index >= discovered_.devices.size() || !discovered_.devices[index]) {
+          throw inaccel::Error("NO_DEVICE", "no device " + std::to_string(index));
+        }
+        devices.push_back(std::move(discovered_.devices[index]));
+        const std::string mode = modes.Get(i).As<Napi::String>();
+        engineOptions.modes.push_back(mode == "exclusive" ? inaccel::DeviceMode::Exclusive
+                                                          : inaccel::DeviceMode::Shared);
+      }
+      discovered_.devices.clear();
+      engine_ = std::make_unique<inaccel::Engine>(std::move(devices), engineOptions);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value Alloc(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      const double bytes = info[0].As<Napi::Number>().DoubleValue();
+      auto* holder = new Holder{std::make_shared<inaccel::Block>(static_cast<size_t>(bytes))};
+      void* data = holder->block->data();
+      blocks_[data] = holder;
+      return Napi::ArrayBuffer::New(
+          env, data, holder->block->size(),
+          [](Napi::Env env, void* data, Holder* holder) {
+            auto& blocks = env.GetInstanceData<Addon>()->blocks_;
+            auto found = blocks.find(data);
+            if (found != blocks.end() && found->second == holder) blocks.erase(found);
+            if (holder->block) holder->block->markReleased();
+            delete holder;
+          },
+          holder);
+    });
+  }
+
+  // release(arrayBuffer) -> true if it was alloc()ed and is now freed.
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+    auto found = blocks_.find(buffer.Data());
+    if (found == blocks_.end()) return Napi::Boolean::New(env, false);
+    Holder* holder = found->second;
+    blocks_.erase(found);
+    buffer.Detach();
+    holder->block->markReleased();
+    holder->block.reset();
+    return Napi::Boolean::New(env, true);
+  }
+
+  static inaccel::Bitstream bitstream(Napi::Object js) {
+    inaccel::Bitstream out;
+    out.id = js.Get("id").As<Napi::String>();
+    out.format = js.Get("format").As<Napi::String>();
+    out.path = js.Get("path").As<Napi::String>();
+    out.sha256 = js.Get("sha256").As<Napi::String>();
+    Napi::Value options = js.Get("buildOptions");
+    if (options.IsString()) out.buildOptions = options.As<Napi::String>();
+    return out;
+  }
+
+  // submit({ accelerator, candidates: [{device, kernel, bitstream}],
+  //          args: [{buffer, access, memory} | {scalar}], globalSize }) -> Promise
+  Napi::Value Submit(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
+      Napi::Object request = info[0].As<Napi::Object>();
+      auto pending = std::make_unique<Pending>(Pending{Napi::Promise::Deferred::New(env), {}, {}});
+      inaccel::Job job;
+      job.accelerator = request.Get("accelerator").As<Napi::String>();
+      job.globalSize = static_cast<size_t>(request.Get("globalSize").As<Napi::Number>().DoubleValue());
+      Napi::Array candidates = request.Get("candidates").As<Napi::Array>();
+      for (uint32_t i = 0; i < candidates.Length(); ++i) {
+        Napi::Object c = candidates.Get(i).As<Napi::Object>();
+        job.candidates.push_back({c.Get("device").As<Napi::Number>().Uint32Value(),
+                                  bitstream(c.Get("bitstream").As<Napi::Object>()),
+                                  c.Get("kernel").As<Napi::String>()});
+      }
+      Napi::Array args = request.Get("args").As<Napi::Array>();
+      for (uint32_t i = 0; i < args.Length(); ++i) {
+        Napi::Object a = args.Get(i).As<Napi::Object>();
+        Arg arg;
+        if (a.Has("scalar")) {
+          Napi::Uint8Array bytes = a.Get("scalar").As<Napi::Uint8Array>();
+          arg.scalar.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+        } else {
+          Napi::TypedArray view = a.Get("buffer").As<Napi::TypedArray>();
+          Napi::ArrayBuffer buffer = view.ArrayBuffer();
+          arg.kind = Arg::Kind::Buffer;
+          arg.host = static_cast<uint8_t*>(buffer.Data()) + view.ByteOffset();
+          arg.bytes = view.ByteLength();
+          const uint32_t access = a.Get("access").As<Napi::Number>().Uint32Value();
+          arg.access = access == 0 ? inaccel::Access::Read
+                       : access == 1 ? inaccel::Access::Write
+                                     : inaccel::Access::ReadWrite;
+          Napi::Value memory = a.Get("memory");
+          if (memory.IsNumber()) arg.memoryBank = memory.As<Napi::Number>().Int32Value();
+          auto found = blocks_.find(buffer.Data());
+          // Only a view of a whole block can be handed over as the block.
+          if (found != blocks_.end() && view.ByteOffset() == 0) arg.block = found->second->block;
+          pending->buffers.push_back(Napi::Persistent(static_cast<Napi::Value>(view)));
+        }
+        job.args.push_back(std::move(arg));
+      }
+      Napi::Promise promise = pending->deferred.Promise();
+      Pending* raw = pending.release();
+      job.done = [this, raw](const inaccel::Outcome& outcome) {
+        raw->outcome = outcome;
+        completions_.NonBlockingCall(raw, [](Napi::Env env, Napi::Function, Pending* p) {
+          std::unique_ptr<Pending> owned(p);
+          if (!env) return;  // the environment is being torn down
+          env.GetInstanceData<Addon>()->settle(env, *owned);
+        });
+      };
+      if (inFlight_++ == 0) completions_.Ref(env);
+      try {
+        engine_->submit(std::move(job));
+      } catch (...) {
+        if (--inFlight_ == 0) completions_.Unref(env);
+        delete raw;
+        throw;
+      }
+      return promise;
+    });
+  }
+
+  void settle(Napi::Env env, Pending& pending) {
+    if (--inFlight_ == 0) completions_.Unref(env);
+    const inaccel::Outcome& outcome = pending.outcome;
+    if (!outcome.ok) {
+      pending.deferred.Reject(toJs(env, outcome.code, outcome.message).Value());
+      return;
+    }
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("device", outcome.device);
+    result.Set("queuedNs", static_cast<double>(outcome.queuedNs));
+    result.Set("runNs", static_cast<double>(outcome.runNs));
+    result.Set("reconfigured", outcome.reconfigured);
+    pending.deferred.Resolve(result);
+  }
+
+  Napi::Value Lease(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
+      engine_->lease(info[0].As<Napi::Number>().Uint32Value(), info[1].ToBoolean());
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value Unlease(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
+      engine_->unlease(info[0].As<Napi::Number>().Uint32Value());
+      return env.Undefined();
+    });
+  }
+
+  static Napi::Object snapshotJs(Napi::Env env, const inaccel::Snapshot& snapshot) {
+    Napi::Array devices = Napi::Array::New(env);
+    for (const auto& d : snapshot.devices) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("index", d.index);
+      o.Set("key", d.key);
+      o.Set("mode", d.mode == inaccel::DeviceMode::Exclusive ? "exclusive" : "shared");
+      o.Set("bitstream", d.bitstream);
+      o.Set("generation", static_cast<double>(d.generation));
+      o.Set("reconfigurations", static_cast<double>(d.reconfigurations));
+      o.Set("queueDepth", d.queueDepth);
+      o.Set("waiting", d.waiting);
+      o.Set("lessee", d.lessee);
+      Napi::Array users = Napi::Array::New(env);
+      for (int32_t pid : d.users) users.Set(users.Length(), pid);
+      o.Set("users", users);
+      Napi::Array kernels = Napi::Array::New(env);
+      for (const auto& k : d.kernels) {
+        Napi::Object ko = Napi::Object::New(env);
+        ko.Set("accelerator", k.accelerator);
+        ko.Set("ok", static_cast<double>(k.ok));
+        ko.Set("failed", static_cast<double>(k.failed));
+        ko.Set("busyNs", static_cast<double>(k.busyNs));
+        kernels.Set(kernels.Length(), ko);
+      }
+      o.Set("kernels", kernels);
+      devices.Set(devices.Length(), o);
+    }
+    Napi::Array processes = Napi::Array::New(env);
+    for (const auto& p : snapshot.processes) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("pid", p.pid);
+      o.Set("startTime", static_cast<double>(p.startTime));
+      processes.Set(processes.Length(), o);
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("devices", devices);
+    out.Set("processes", processes);
+    return out;
+  }
+
+  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
+      return snapshotJs(env, engine_->snapshot());
+    });
+  }
+
+  Napi::Value Inspect(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      return snapshotJs(env, inaccel::Arbiter::inspect(info[0].As<Napi::String>()));
+    });
+  }
+
+  inaccel::Discovery discovered_;
+  std::unique_ptr<inaccel::Engine> engine_;
+  std::unordered_map<void*, Holder*> blocks_;
+  Napi::ThreadSafeFunction completions_;
+  uint64_t inFlight_ = 0;
+};
+
+}  // namespace
+
+NODE_API_ADDON(Addon)

@@ -1,0 +1,84 @@
+#include "engine/engine.h"
+
+#include <atomic>
+#include <limits>
+
+#include "common/error.h"
+
+namespace inaccel {
+
+namespace {
+// A device that must be reconfigured for a job counts as this many queued
+// requests: reconfiguring costs far more than waiting behind a few runs.
+constexpr uint64_t kReconfigurePenalty = 8;
+}  // namespace
+
+Engine::Engine(std::vector<std::unique_ptr<Device>> devices, const EngineOptions& options)
+    : devices_(std::move(devices)), arbiter_(options.arbiter) {
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    const DeviceMode mode = i < options.modes.size() ? options.modes[i] : DeviceMode::Shared;
+    slots_.push_back(arbiter_.attach(devices_[i]->info().key, mode));
+  }
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    workers_.push_back(std::make_unique<Worker>(*devices_[i], arbiter_,
+                                                static_cast<uint32_t>(i), slots_[i]));
+  }
+}
+
+Engine::~Engine() { workers_.clear(); }
+
+uint32_t Engine::choose(const Job& job) const {
+  static std::atomic<uint32_t> rotation{0};
+  const size_t n = job.candidates.size();
+  const size_t start = rotation.fetch_add(1, std::memory_order_relaxed) % n;
+  uint64_t best = std::numeric_limits<uint64_t>::max();
+  uint32_t chosen = std::numeric_limits<uint32_t>::max();
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = (start + k) % n;
+    const Candidate& candidate = job.candidates[i];
+    const DeviceView view = arbiter_.view(slots_.at(candidate.device));
+    if (view.mode == DeviceMode::Exclusive && !view.leasedByMe) continue;
+    uint64_t score = view.queueDepth;
+    if (view.bitstreamHash != bitstreamHash(candidate.bitstream.id)) score += kReconfigurePenalty;
+    // Another process's whole-card lease: wait there only if nothing else fits.
+    if (view.leasedByOther) score += std::numeric_limits<uint32_t>::max();
+    if (score < best) {
+      best = score;
+      chosen = static_cast<uint32_t>(i);
+    }
+  }
+  return chosen;
+}
+
+void Engine::submit(Job job) {
+  for (const Candidate& candidate : job.candidates) {
+    if (candidate.device >= devices_.size()) {
+      throw Error("NO_DEVICE", "no device " + std::to_string(candidate.device));
+    }
+  }
+  if (job.candidates.empty()) throw Error("NO_DEVICE", "no device can run " + job.accelerator);
+  const uint32_t chosen = choose(job);
+  if (chosen >= job.candidates.size()) {
+    throw Error("DEVICE_BUSY", "every device that can run " + job.accelerator +
+                                   " is in exclusive mode and not leased by this process");
+  }
+  // The worker runs candidates[0]: the chosen one.
+  std::swap(job.candidates[0], job.candidates[chosen]);
+  job.candidates.resize(1);
+  const uint32_t device = job.candidates[0].device;
+  job.submittedNs = monotonicNs();
+  arbiter_.enqueued(slots_[device], +1);
+  workers_[device]->push(std::move(job));
+}
+
+void Engine::lease(uint32_t device, bool wait) {
+  if (device >= devices_.size()) throw Error("NO_DEVICE", "no device " + std::to_string(device));
+  arbiter_.leaseWhole(slots_[device], wait);
+}
+
+void Engine::unlease(uint32_t device) {
+  if (device >= devices_.size()) throw Error("NO_DEVICE", "no device " + std::to_string(device));
+  arbiter_.unleaseWhole(slots_[device]);
+}
+
+}  // namespace inaccel

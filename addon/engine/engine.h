@@ -1,0 +1,46 @@
+// The engine: the host's devices, a worker thread per device, and the choice
+// of device per request next to the arbiter state it depends on.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arbiter/arbiter.h"
+#include "engine/job.h"
+#include "engine/worker.h"
+#include "runtime/backend.h"
+
+namespace inaccel {
+
+struct EngineOptions {
+  ArbiterOptions arbiter;
+  std::vector<DeviceMode> modes;  // per device; missing entries mean Shared
+};
+
+class Engine {
+ public:
+  // Takes the devices this engine drives (already discovered and selected).
+  Engine(std::vector<std::unique_ptr<Device>> devices, const EngineOptions& options);
+  ~Engine();
+
+  size_t size() const { return devices_.size(); }
+  const Device& device(uint32_t index) const { return *devices_.at(index); }
+
+  // Picks a device among the job's candidates and queues the job there.
+  void submit(Job job);
+
+  void lease(uint32_t device, bool wait);
+  void unlease(uint32_t device);
+  Snapshot snapshot() const { return arbiter_.snapshot(); }
+
+ private:
+  uint32_t choose(const Job& job) const;
+
+  std::vector<std::unique_ptr<Device>> devices_;
+  Arbiter arbiter_;
+  std::vector<uint32_t> slots_;  // device index -> arbiter device index
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace inaccel

@@ -1,0 +1,48 @@
+// The worker thread of one device: takes the device's lease from the
+// arbiter, keeps the device configured as the arbiter says, runs jobs.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "arbiter/arbiter.h"
+#include "engine/job.h"
+#include "runtime/backend.h"
+
+namespace inaccel {
+
+class Worker {
+ public:
+  Worker(Device& device, Arbiter& arbiter, uint32_t index, uint32_t slot);
+  ~Worker();  // fails what is still queued, then joins
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The job's candidates[0] is this worker's device.
+  void push(Job job);
+
+ private:
+  void loop();
+  void idle();
+  void serve(Job& first, std::unique_lock<std::mutex>& lock);
+  void runOne(Job& job, bool reconfigured);
+
+  Device& device_;
+  Arbiter& arbiter_;
+  const uint32_t index_;  // in the engine's device list
+  const uint32_t slot_;   // in the arbiter's device table
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  // What this process has loaded on the device, and of which generation.
+  std::string loaded_;
+  uint64_t loadedGeneration_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace inaccel

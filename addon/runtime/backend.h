@@ -1,0 +1,84 @@
+// The runtime backend interface: what the engine needs from OpenCL, XRT or any
+// other way of driving a card. Implementations know nothing of V8 or of the
+// arbiter; every call below except discovery runs on the device's own worker
+// thread, one call at a time per Device.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "memory/block.h"
+
+namespace inaccel {
+
+struct DeviceInfo {
+  std::string backend;          // "opencl", "xrt"
+  std::string platformVendor;   // OpenCL platform vendor / "xilinx"
+  std::string platformName;     // OpenCL platform name / xclbin VBNV
+  std::string platformVersion;  // OpenCL platform version / shell version
+  std::string vendor;           // device vendor
+  std::string name;             // device name
+  std::string type;             // "cpu", "gpu", "accelerator", "fpga", "other"
+  std::string version;          // device/driver version
+  uint64_t globalMemory = 0;    // bytes
+  bool compiler = false;        // can build OpenCL C source
+  // Stable across processes and restarts of this host: used as the device's
+  // key in the arbiter's state file.
+  std::string key;
+};
+
+enum class Access { Read, Write, ReadWrite };  // as the kernel sees it
+
+struct Arg {
+  enum class Kind { Buffer, Scalar } kind = Kind::Scalar;
+  // Buffer: host memory the request reads from / writes back to.
+  void* host = nullptr;
+  size_t bytes = 0;
+  Access access = Access::ReadWrite;
+  int memoryBank = -1;  // -1: backend's choice
+  // Set when the host memory came from inaccel.alloc(): page-aligned, and
+  // kept alive by this reference for as long as the backend holds it.
+  BlockPtr block;
+  // Scalar: the value's bytes exactly as the kernel's type lays them out.
+  std::vector<uint8_t> scalar;
+};
+
+// What a device is configured with. For OpenCL "source", `path` is an
+// OpenCL C file; for "binary" (xclbin, aocx) a vendor binary.
+struct Bitstream {
+  std::string id;       // "vector@1.0.0": unique per bitstream version
+  std::string format;   // "source" | "binary"
+  std::string path;     // absolute path of the file
+  std::string sha256;   // of the file, hex
+  std::string buildOptions;
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual const DeviceInfo& info() const = 0;
+  // Loads `bitstream` (builds / programs the card). A device holds one
+  // configuration at a time: configuring another replaces it.
+  virtual void configure(const Bitstream& bitstream) = 0;
+  // Drops the configuration and every cached device resource.
+  virtual void unconfigure() = 0;
+  // Runs kernel `kernel` of the configured bitstream with `args` over
+  // `globalSize` work-items (1 for single-task kernels), moving buffers in
+  // and out, and returns when outputs are back in host memory.
+  virtual void run(const std::string& kernel, const std::vector<Arg>& args,
+                   size_t globalSize) = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // All devices of this backend on the host. Throws Error("NO_RUNTIME") when
+  // the vendor library is missing; returns an empty list when there is none.
+  virtual std::vector<std::unique_ptr<Device>> discover() = 0;
+};
+
+}  // namespace inaccel

@@ -1,0 +1,67 @@
+#include "runtime/opencl/buffer_cache.h"
+
+#include "runtime/opencl/cl_api.h"
+
+namespace inaccel::opencl {
+
+namespace {
+// Past this much idle pooled memory, returned buffers are freed instead.
+constexpr size_t kMaxPooledBytes = size_t{1} << 30;
+}  // namespace
+
+cl_mem BufferCache::wrap(const BlockPtr& block) {
+  auto found = wrapped_.find(block.get());
+  if (found != wrapped_.end()) return found->second.buffer;
+  cl_int status = CL_SUCCESS;
+  cl_mem buffer = api().clCreateBuffer(context_, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR,
+                                       block->size(), block->data(), &status);
+  check(status, "clCreateBuffer(CL_MEM_USE_HOST_PTR)");
+  wrapped_.emplace(block.get(), Wrapped{block, buffer});
+  return buffer;
+}
+
+cl_mem BufferCache::take(size_t bytes) {
+  auto found = pool_.find(bytes);
+  if (found != pool_.end()) {
+    cl_mem buffer = found->second;
+    pool_.erase(found);
+    pooledBytes_ -= bytes;
+    return buffer;
+  }
+  cl_int status = CL_SUCCESS;
+  cl_mem buffer = api().clCreateBuffer(context_, CL_MEM_READ_WRITE, bytes, nullptr, &status);
+  check(status, "clCreateBuffer");
+  return buffer;
+}
+
+void BufferCache::put(cl_mem buffer, size_t bytes) {
+  if (pooledBytes_ + bytes > kMaxPooledBytes) {
+    api().clReleaseMemObject(buffer);
+    return;
+  }
+  pool_.emplace(bytes, buffer);
+  pooledBytes_ += bytes;
+}
+
+void BufferCache::purge() {
+  for (auto it = wrapped_.begin(); it != wrapped_.end();) {
+    if (it->second.block->released()) {
+      api().clReleaseMemObject(it->second.buffer);
+      it = wrapped_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void BufferCache::clear() {
+  if (wrapped_.empty() && pool_.empty()) return;
+  const Api& cl = api();
+  for (auto& entry : wrapped_) cl.clReleaseMemObject(entry.second.buffer);
+  for (auto& entry : pool_) cl.clReleaseMemObject(entry.second);
+  wrapped_.clear();
+  pool_.clear();
+  pooledBytes_ = 0;
+}
+
+}  // namespace inaccel::opencl

@@ -1,0 +1,253 @@
+#include "runtime/opencl/opencl_device.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "runtime/opencl/cl_api.h"
+#include "runtime/opencl/program_cache.h"
+
+namespace inaccel::opencl {
+
+namespace {
+
+std::string platformString(cl_platform_id platform, cl_platform_info what) {
+  size_t size = 0;
+  if (api().clGetPlatformInfo(platform, what, 0, nullptr, &size) != CL_SUCCESS) return "";
+  std::string value(size, '\0');
+  api().clGetPlatformInfo(platform, what, size, value.data(), nullptr);
+  while (!value.empty() && value.back() == '\0') value.pop_back();
+  return value;
+}
+
+std::string deviceString(cl_device_id device, cl_device_info what) {
+  size_t size = 0;
+  if (api().clGetDeviceInfo(device, what, 0, nullptr, &size) != CL_SUCCESS) return "";
+  std::string value(size, '\0');
+  api().clGetDeviceInfo(device, what, size, value.data(), nullptr);
+  while (!value.empty() && value.back() == '\0') value.pop_back();
+  return value;
+}
+
+template <typename T>
+T deviceValue(cl_device_id device, cl_device_info what) {
+  T value{};
+  api().clGetDeviceInfo(device, what, sizeof value, &value, nullptr);
+  return value;
+}
+
+std::string typeName(cl_device_type type) {
+  if (type & CL_DEVICE_TYPE_GPU) return "gpu";
+  if (type & CL_DEVICE_TYPE_CPU) return "cpu";
+  if (type & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+  return "other";
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("BITSTREAM_INVALID", "cannot read bitstream file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+OpenclDevice::OpenclDevice(cl_platform_id platform, cl_device_id device)
+    : platform_(platform), device_(device) {
+  info_.backend = "opencl";
+  info_.platformVendor = platformString(platform, CL_PLATFORM_VENDOR);
+  info_.platformName = platformString(platform, CL_PLATFORM_NAME);
+  info_.platformVersion = platformString(platform, CL_PLATFORM_VERSION);
+  info_.vendor = deviceString(device, CL_DEVICE_VENDOR);
+  info_.name = deviceString(device, CL_DEVICE_NAME);
+  info_.version = deviceString(device, CL_DRIVER_VERSION);
+  info_.type = typeName(deviceValue<cl_device_type>(device, CL_DEVICE_TYPE));
+  info_.globalMemory = deviceValue<cl_ulong>(device, CL_DEVICE_GLOBAL_MEM_SIZE);
+  info_.compiler = deviceValue<cl_bool>(device, CL_DEVICE_COMPILER_AVAILABLE) == CL_TRUE;
+  unifiedMemory_ = deviceValue<cl_bool>(device, CL_DEVICE_HOST_UNIFIED_MEMORY) == CL_TRUE;
+}
+
+OpenclDevice::~OpenclDevice() {
+  try {
+    unconfigure();
+  } catch (...) {  // a destructor must not throw; the runtime is going away
+  }
+  if (queue_) api().clReleaseCommandQueue(queue_);
+  if (context_) api().clReleaseContext(context_);
+}
+
+void OpenclDevice::ensureContext() {
+  if (context_) return;
+  const Api& cl = api();
+  cl_int status = CL_SUCCESS;
+  const cl_context_properties properties[] = {
+      CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(platform_), 0};
+  context_ = cl.clCreateContext(properties, 1, &device_, nullptr, nullptr, &status);
+  check(status, "clCreateContext");
+  queue_ = cl.clCreateCommandQueue(context_, device_, 0, &status);
+  check(status, "clCreateCommandQueue");
+  buffers_.setContext(context_);
+}
+
+cl_program OpenclDevice::build(const Bitstream& bitstream) {
+  const Api& cl = api();
+  cl_int status = CL_SUCCESS;
+  cl_program program = nullptr;
+  if (bitstream.format == "binary") {
+    const std::string binary = readFile(bitstream.path);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(binary.data());
+    const size_t size = binary.size();
+    program = cl.clCreateProgramWithBinary(context_, 1, &device_, &size, &bytes, nullptr, &status);
+    check(status, "clCreateProgramWithBinary");
+  } else {
+    static const ProgramCache cache;
+    const std::string key = info_.platformName + "\n" + info_.name + "\n" + info_.version +
+                            "\n" + bitstream.sha256 + "\n" + bitstream.buildOptions;
+    const std::vector<unsigned char> cached = cache.load(key);
+    if (!cached.empty()) {
+      const unsigned char* bytes = cached.data();
+      const size_t size = cached.size();
+      cl_int binaryStatus = CL_SUCCESS;
+      program = cl.clCreateProgramWithBinary(context_, 1, &device_, &size, &bytes,
+                                             &binaryStatus, &status);
+      if (status != CL_SUCCESS || binaryStatus != CL_SUCCESS ||
+          cl.clBuildProgram(program, 1, &device_, bitstream.buildOptions.c_str(), nullptr,
+                            nullptr) != CL_SUCCESS) {
+        if (program) cl.clReleaseProgram(program);
+        program = nullptr;  // a stale cache entry: build from source below
+      }
+    }
+    if (program) return program;
+    const std::string source = readFile(bitstream.path);
+    const char* text = source.c_str();
+    const size_t length = source.size();
+    program = cl.clCreateProgramWithSource(context_, 1, &text, &length, &status);
+    check(status, "clCreateProgramWithSource");
+    status = cl.clBuildProgram(program, 1, &device_, bitstream.buildOptions.c_str(), nullptr,
+                               nullptr);
+    if (status != CL_SUCCESS) {
+      size_t logSize = 0;
+      cl.clGetProgramBuildInfo(program, device_, CL_PROGRAM_BUILD_LOG, 0, nullptr, &logSize);
+      std::string log(logSize, '\0');
+      cl.clGetProgramBuildInfo(program, device_, CL_PROGRAM_BUILD_LOG, logSize, log.data(),
+                               nullptr);
+      cl.clReleaseProgram(program);
+      throw Error("DEVICE_ERROR", "clBuildProgram of " + bitstream.id + ": " +
+                                      errorName(status) + "\n" + log);
+    }
+    size_t size = 0;
+    if (cl.clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, nullptr) ==
+            CL_SUCCESS && size > 0) {
+      std::vector<unsigned char> binary(size);
+      unsigned char* out = binary.data();
+      if (cl.clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof out, &out, nullptr) ==
+          CL_SUCCESS) {
+        cache.store(key, binary);
+      }
+    }
+    return program;
+  }
+  status = cl.clBuildProgram(program, 1, &device_, bitstream.buildOptions.c_str(), nullptr,
+                             nullptr);
+  if (status != CL_SUCCESS) {
+    cl.clReleaseProgram(program);
+    check(status, "clBuildProgram");
+  }
+  return program;
+}
+
+void OpenclDevice::configure(const Bitstream& bitstream) {
+  if (program_ && configured_ == bitstream.id) return;
+  unconfigure();
+  ensureContext();
+  program_ = build(bitstream);
+  configured_ = bitstream.id;
+}
+
+void OpenclDevice::unconfigure() {
+  const bool any = program_ || !kernels_.empty();
+  if (!any) return;
+  const Api& cl = api();
+  for (auto& entry : kernels_) cl.clReleaseKernel(entry.second);
+  kernels_.clear();
+  if (program_) cl.clReleaseProgram(program_);
+  program_ = nullptr;
+  configured_.clear();
+  buffers_.clear();
+}
+
+cl_kernel OpenclDevice::kernel(const std::string& name) {
+  auto found = kernels_.find(name);
+  if (found != kernels_.end()) return found->second;
+  cl_int status = CL_SUCCESS;
+  cl_kernel created = api().clCreateKernel(program_, name.c_str(), &status);
+  check(status, ("clCreateKernel(" + name + ")").c_str());
+  kernels_.emplace(name, created);
+  return created;
+}
+
+void OpenclDevice::run(const std::string& name, const std::vector<Arg>& args,
+                       size_t globalSize) {
+  if (!program_) throw Error("DEVICE_ERROR", "device " + info_.key + " is not configured");
+  const Api& cl = api();
+  buffers_.purge();
+  cl_kernel k = kernel(name);
+
+  struct Pooled {
+    cl_mem buffer;
+    size_t bytes;
+  };
+  std::vector<Pooled> pooled;
+  std::vector<cl_mem> memories(args.size(), nullptr);
+  auto giveBack = [&] {
+    for (const Pooled& p : pooled) buffers_.put(p.buffer, p.bytes);
+  };
+  try {
+    for (size_t i = 0; i < args.size(); ++i) {
+      const Arg& arg = args[i];
+      const cl_uint index = static_cast<cl_uint>(i);
+      if (arg.kind == Arg::Kind::Scalar) {
+        check(cl.clSetKernelArg(k, index, arg.scalar.size(), arg.scalar.data()),
+              "clSetKernelArg");
+        continue;
+      }
+      const size_t bytes = arg.bytes ? arg.bytes : 1;
+      cl_mem memory;
+      if (arg.block && unifiedMemory_) {
+        memory = buffers_.wrap(arg.block);
+      } else {
+        memory = buffers_.take(bytes);
+        pooled.push_back({memory, bytes});
+      }
+      memories[i] = memory;
+      // On a wrapped buffer this is a no-op copy onto itself that still tells
+      // the runtime the host wrote the pages.
+      if (arg.access != Access::Write && arg.bytes > 0) {
+        check(cl.clEnqueueWriteBuffer(queue_, memory, CL_FALSE, 0, arg.bytes, arg.host, 0,
+                                      nullptr, nullptr),
+              "clEnqueueWriteBuffer");
+      }
+      check(cl.clSetKernelArg(k, index, sizeof(cl_mem), &memory), "clSetKernelArg");
+    }
+    const size_t global = globalSize ? globalSize : 1;
+    check(cl.clEnqueueNDRangeKernel(queue_, k, 1, nullptr, &global, nullptr, 0, nullptr,
+                                    nullptr),
+          "clEnqueueNDRangeKernel");
+    for (size_t i = 0; i < args.size(); ++i) {
+      const Arg& arg = args[i];
+      if (arg.kind != Arg::Kind::Buffer || arg.access == Access::Read || arg.bytes == 0) continue;
+      check(cl.clEnqueueReadBuffer(queue_, memories[i], CL_FALSE, 0, arg.bytes, arg.host, 0,
+                                   nullptr, nullptr),
+            "clEnqueueReadBuffer");
+    }
+    check(cl.clFinish(queue_), "clFinish");
+  } catch (...) {
+    cl.clFinish(queue_);  // nothing may still use the buffers we give back
+    giveBack();
+    throw;
+  }
+  giveBack();
+}
+
+}  // namespace inaccel::opencl

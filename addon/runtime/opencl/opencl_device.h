@@ -1,0 +1,47 @@
+// One OpenCL device: its context, queue, configured program and the device
+// buffers it keeps between requests. Used from one worker thread at a time.
+#pragma once
+
+#include <CL/cl.h>
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/backend.h"
+#include "runtime/opencl/buffer_cache.h"
+
+namespace inaccel::opencl {
+
+class OpenclDevice : public Device {
+ public:
+  OpenclDevice(cl_platform_id platform, cl_device_id device);
+  ~OpenclDevice() override;
+
+  const DeviceInfo& info() const override { return info_; }
+  void setKey(std::string key) { info_.key = std::move(key); }
+
+  void configure(const Bitstream& bitstream) override;
+  void unconfigure() override;
+  void run(const std::string& kernel, const std::vector<Arg>& args,
+           size_t globalSize) override;
+
+ private:
+  void ensureContext();
+  cl_program build(const Bitstream& bitstream);
+  cl_kernel kernel(const std::string& name);
+
+  cl_platform_id platform_;
+  cl_device_id device_;
+  DeviceInfo info_;
+  bool unifiedMemory_ = false;  // host memory is device memory (CPUs)
+  cl_context context_ = nullptr;
+  cl_command_queue queue_ = nullptr;
+  cl_program program_ = nullptr;
+  std::string configured_;
+  std::map<std::string, cl_kernel> kernels_;
+  BufferCache buffers_;
+};
+
+}  // namespace inaccel::opencl

@@ -1,0 +1,55 @@
+/**
+ * Stable error codes. Code that handles errors should switch on
+ * {@link InaccelError.code}, never on the message.
+ */
+export type ErrorCode =
+  | "UNKNOWN_ACCELERATOR"
+  | "BAD_ARGUMENT"
+  | "NO_DEVICE"
+  | "NO_RUNTIME"
+  | "DEVICE_ERROR"
+  | "DEVICE_BUSY"
+  | "RELEASED"
+  | "BITSTREAM_INVALID"
+  | "CHECKSUM_MISMATCH"
+  | "NOT_FOUND"
+  | "DOWNLOAD_FAILED"
+  | "PERMISSION_DENIED"
+  | "STATE_CORRUPT"
+  | "STATE_VERSION"
+  | "ARBITER_ERROR"
+  | "CONFIG_INVALID";
+
+/** The one error class of the library: every failure it reports is one. */
+export class InaccelError extends Error {
+  /** Stable, machine-readable reason. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = "InaccelError";
+    this.code = code;
+  }
+}
+
+const codes = new Set<string>([
+  "UNKNOWN_ACCELERATOR", "BAD_ARGUMENT", "NO_DEVICE", "NO_RUNTIME", "DEVICE_ERROR",
+  "DEVICE_BUSY", "RELEASED", "BITSTREAM_INVALID", "CHECKSUM_MISMATCH", "NOT_FOUND",
+  "DOWNLOAD_FAILED", "PERMISSION_DENIED", "STATE_CORRUPT", "STATE_VERSION",
+  "ARBITER_ERROR", "CONFIG_INVALID",
+]);
+
+/**
+ * Turns an error thrown by the native addon (an Error whose `code` is set by
+ * the glue) into an {@link InaccelError}; anything else is returned as is.
+ */
+export function fromNative(error: unknown): unknown {
+  if (error instanceof InaccelError) return error;
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && codes.has(code)) {
+      return new InaccelError(code as ErrorCode, error.message);
+    }
+  }
+  return error;
+}

@@ -1,0 +1,51 @@
+import { InaccelError } from "./errors";
+import { native } from "./native";
+
+/** Any typed-array constructor `alloc` accepts. */
+export type TypedArrayConstructor<T extends ArrayBufferView> = {
+  new (buffer: ArrayBuffer, byteOffset?: number, length?: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+};
+
+const released = new WeakSet<ArrayBuffer>();
+
+/**
+ * Allocates a typed array over page-aligned (4096-byte) native memory that
+ * devices can use without a copy where they allow it (CPUs map it as is).
+ * The memory is zeroed, freed when the array is garbage-collected, or at
+ * once by {@link release}.
+ *
+ * @example
+ * const a = inaccel.alloc(Float32Array, 1024);
+ */
+export function alloc<T extends ArrayBufferView>(Ctor: TypedArrayConstructor<T>, length: number): T {
+  if (typeof Ctor !== "function" || typeof Ctor.BYTES_PER_ELEMENT !== "number") {
+    throw new InaccelError("BAD_ARGUMENT", "alloc expects a typed array constructor such as Float32Array");
+  }
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw new InaccelError("BAD_ARGUMENT", `alloc length must be a non-negative integer, got ${String(length)}`);
+  }
+  const buffer = native().alloc(length * Ctor.BYTES_PER_ELEMENT);
+  return new Ctor(buffer, 0, length);
+}
+
+/**
+ * Frees memory from {@link alloc} now instead of at garbage collection. The
+ * array becomes empty (detached); submitting it afterwards fails with
+ * `RELEASED`. Requests already in flight keep the memory until they finish.
+ *
+ * @returns false when the array was not allocated by {@link alloc} or was released already.
+ */
+export function release(array: ArrayBufferView): boolean {
+  const buffer = array.buffer;
+  if (!(buffer instanceof ArrayBuffer) || released.has(buffer)) return false;
+  const freed = native().release(buffer);
+  if (freed) released.add(buffer);
+  return freed;
+}
+
+/** True when `array` views memory that {@link release} freed. @internal */
+export function isReleased(array: ArrayBufferView): boolean {
+  return array.buffer instanceof ArrayBuffer && released.has(array.buffer);
+}

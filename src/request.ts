@@ -1,0 +1,54 @@
+import { InaccelError } from "./errors";
+
+/** A value `Request.arg` takes: a typed array or Buffer (global memory) or a number/bigint (scalar). */
+export type ArgValue = ArrayBufferView | number | bigint;
+
+/**
+ * A call of one accelerator, built argument by argument in the order of the
+ * kernel's signature, then run with {@link submit}.
+ *
+ * @example
+ * const req = inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(a.length);
+ */
+export class Request {
+  /** Accelerator id, e.g. "vector.addition". */
+  readonly accelerator: string;
+  readonly #args: ArgValue[] = [];
+
+  constructor(accelerator: string) {
+    if (typeof accelerator !== "string" || accelerator.length === 0) {
+      throw new InaccelError("UNKNOWN_ACCELERATOR", "an accelerator id is a non-empty string such as \"vector.addition\"");
+    }
+    this.accelerator = accelerator;
+  }
+
+  /** Appends the next positional argument. Checked against the kernel's metadata at submit. */
+  arg(value: ArgValue): this {
+    const ok =
+      ArrayBuffer.isView(value) || typeof value === "bigint" || (typeof value === "number" && !Number.isNaN(value));
+    if (!ok) {
+      throw new InaccelError(
+        "BAD_ARGUMENT",
+        `argument ${this.#args.length} of ${this.accelerator}: expected a typed array, Buffer, number or bigint, got ${describe(value)}`,
+      );
+    }
+    this.#args.push(value);
+    return this;
+  }
+
+  /** The arguments given so far. */
+  get args(): readonly ArgValue[] {
+    return this.#args;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  return Number.isNaN(value) ? "NaN" : typeof value;
+}
+
+/** Starts a request for `accelerator`. */
+export function request(accelerator: string): Request {
+  return new Request(accelerator);
+}

@@ -1,0 +1,75 @@
+import type { Device } from "./device";
+import { InaccelError, fromNative } from "./errors";
+import { modeOf, readHostConfig } from "./config";
+import { native, type Native } from "./native";
+import { selectDevices } from "./selection";
+
+/** Default directory where sharing processes meet (see docs/arbiter.md). */
+export const DEFAULT_STATE_DIR = "/dev/shm/inaccel";
+/** Default quantum: how long a configuration is kept while it has users waiting. */
+export const DEFAULT_QUANTUM_MS = 20;
+
+/** This thread's open runtime: the devices it drives and the engine behind them. */
+export interface Runtime {
+  readonly native: Native;
+  /** The devices in use (after `INACCEL_DEVICES`), in engine order. */
+  readonly devices: readonly Device[];
+  /** Device.id -> index in the engine. */
+  readonly engineIndex: ReadonlyMap<number, number>;
+  readonly stateDir: string;
+}
+
+let opened: Runtime | undefined;
+let failure: unknown;
+
+/**
+ * Discovers the devices and opens the engine on first use; later calls
+ * return the same runtime, or throw the same error.
+ * @internal
+ */
+export function runtime(): Runtime {
+  if (opened) return opened;
+  if (failure) throw failure;
+  try {
+    opened = open();
+    return opened;
+  } catch (error) {
+    failure = fromNative(error);
+    throw failure;
+  }
+}
+
+function open(): Runtime {
+  const addon = native();
+  const { devices: found, problems } = addon.discover();
+  const all: Device[] = found.map((d, id) => ({ id, ...d }));
+  if (all.length === 0) {
+    const missing = problems.find((p) => p.code === "NO_RUNTIME");
+    if (missing) throw new InaccelError("NO_RUNTIME", missing.message);
+    const why = problems.map((p) => `${p.backend}: ${p.message}`).join("; ");
+    throw new InaccelError("NO_DEVICE", `no accelerator device found on this host${why ? ` (${why})` : ""}`);
+  }
+  const devices = selectDevices(all, process.env.INACCEL_DEVICES);
+  if (devices.length === 0) {
+    throw new InaccelError("NO_DEVICE", `INACCEL_DEVICES="${process.env.INACCEL_DEVICES ?? ""}" selects none of the ${all.length} devices`);
+  }
+  const config = readHostConfig();
+  const stateDir = process.env.INACCEL_STATE_DIR || config.stateDir || DEFAULT_STATE_DIR;
+  addon.open({
+    devices: devices.map((d) => d.id),
+    modes: devices.map((d) => modeOf(config, d)),
+    stateDir,
+    quantumMs: config.quantumMs ?? DEFAULT_QUANTUM_MS,
+  });
+  return { native: addon, devices, engineIndex: new Map(devices.map((d, i) => [d.id, i])), stateDir };
+}
+
+/**
+ * Lists the devices this process uses: every OpenCL (and, where present,
+ * XRT) device of the host, narrowed by `INACCEL_DEVICES`.
+ *
+ * @throws InaccelError `NO_RUNTIME` when no OpenCL library is installed, `NO_DEVICE` when none is found.
+ */
+export function devices(): Device[] {
+  return runtime().devices.map((d) => ({ ...d, platform: { ...d.platform } }));
+}

@@ -1,0 +1,93 @@
+import { expect } from "chai";
+import * as inaccel from "../src/index";
+import { runChild } from "./helpers/child";
+
+async function rejection(promise: Promise<unknown>): Promise<inaccel.InaccelError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(inaccel.InaccelError);
+    return error as inaccel.InaccelError;
+  }
+  throw new Error("expected a rejection");
+}
+
+function vadd(n = 16) {
+  return { a: inaccel.alloc(Float32Array, n), b: inaccel.alloc(Float32Array, n), c: inaccel.alloc(Float32Array, n), n };
+}
+
+describe("errors", () => {
+  it("UNKNOWN_ACCELERATOR for an id no repository has", async () => {
+    const error = await rejection(inaccel.submit(inaccel.request("vector.subtraction").arg(1)));
+    expect(error.code).to.equal("UNKNOWN_ACCELERATOR");
+    expect(error.message).to.contain("vector.addition"); // lists what exists
+  });
+
+  it("BAD_ARGUMENT for a wrong count, kind or a too-small buffer", async () => {
+    const { a, b, c, n } = vadd();
+    const tooFew = await rejection(inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c)));
+    expect(tooFew.code).to.equal("BAD_ARGUMENT");
+    const kind = await rejection(
+      inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(new Int32Array(n)).arg(n)),
+    );
+    expect(kind.code).to.equal("BAD_ARGUMENT");
+    expect(kind.message).to.contain('argument 2 "c" of vector.addition expects float*, got Int32Array');
+    const small = await rejection(
+      inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(new Float32Array(n - 1)).arg(n)),
+    );
+    expect(small.code).to.equal("BAD_ARGUMENT");
+    const scalar = await rejection(inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(2 ** 40)));
+    expect(scalar.code).to.equal("BAD_ARGUMENT");
+    expect(() => inaccel.request("vector.addition").arg("x" as unknown as number)).to.throw(inaccel.InaccelError);
+  });
+
+  it("RELEASED when a released array is submitted; release is idempotent", async () => {
+    const { a, b, c, n } = vadd();
+    expect(inaccel.release(a)).to.equal(true);
+    expect(inaccel.release(a)).to.equal(false);
+    expect(a.length).to.equal(0);
+    const error = await rejection(inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)));
+    expect(error.code).to.equal("RELEASED");
+    expect(inaccel.release(new Float32Array(4))).to.equal(false);
+  });
+
+  it("a request in flight keeps released memory alive", async () => {
+    const { a, b, c, n } = vadd(1 << 16);
+    a.fill(1);
+    b.fill(2);
+    const done = inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
+    inaccel.release(a);
+    inaccel.release(b);
+    await done;
+    expect(c[n - 1]).to.equal(3);
+  });
+
+  it("NO_DEVICE when asked for a device not in use", async () => {
+    const { a, b, c, n } = vadd();
+    const error = await rejection(
+      inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n), { device: 7 }),
+    );
+    expect(error.code).to.equal("NO_DEVICE");
+  });
+
+  it("NO_DEVICE when INACCEL_DEVICES selects nothing", async () => {
+    const child = await runChild(
+      `require("./src/index").submit(require("./src/index").request("vector.addition").arg(1))
+         .catch((e) => { console.log(e.code); });`,
+      { INACCEL_DEVICES: "gpu" },
+    );
+    expect(child.stdout.trim()).to.equal("NO_DEVICE");
+  });
+
+  it("NO_RUNTIME when no OpenCL library is reachable, yet the package loads", async () => {
+    const child = await runChild(
+      `const inaccel = require("./src/index");
+       const a = inaccel.alloc(Float32Array, 4);
+       try { inaccel.devices(); } catch (e) { console.log(e.code); }
+       inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(a).arg(4))
+         .catch((e) => console.log(e.code, e instanceof inaccel.InaccelError));`,
+      { INACCEL_OPENCL_LIBRARY: "/nonexistent/libOpenCL.so.1" },
+    );
+    expect(child.stdout.trim().split("\n")).to.deep.equal(["NO_RUNTIME", "NO_RUNTIME true"]);
+  });
+});

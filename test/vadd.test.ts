@@ -1,0 +1,83 @@
+import { expect } from "chai";
+import * as inaccel from "../src/index";
+
+function fill(array: Float32Array, seed: number): void {
+  for (let i = 0; i < array.length; i++) array[i] = ((i * 7919 + seed) % 1000) / 8;
+}
+
+async function vadd(n: number, make: (n: number) => Float32Array) {
+  const a = make(n), b = make(n), c = make(n);
+  fill(a, 1);
+  fill(b, 2);
+  c.fill(-1);
+  const result = await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
+  for (let i = 0; i < n; i++) {
+    if (c[i] !== Math.fround(a[i]! + b[i]!)) throw new Error(`c[${i}] = ${c[i]}, want ${a[i]! + b[i]!}`);
+  }
+  return result;
+}
+
+describe("vector.addition on PoCL", () => {
+  it("lists the two PoCL devices", () => {
+    const devices = inaccel.devices();
+    expect(devices).to.have.length(2);
+    for (const device of devices) {
+      expect(device.backend).to.equal("opencl");
+      expect(device.type).to.equal("cpu");
+      expect(device.platform.name).to.equal("Portable Computing Language");
+      expect(device.compiler).to.equal(true);
+      expect(device.memory).to.be.greaterThan(0);
+    }
+    expect(devices[0]!.key).to.not.equal(devices[1]!.key);
+  });
+
+  for (const n of [1, 1000, 1 << 20, 1000003]) {
+    it(`adds ${n} floats in alloc()ed memory`, async () => {
+      const result = await vadd(n, (k) => inaccel.alloc(Float32Array, k));
+      expect(result.accelerator).to.equal("vector.addition");
+      expect(result.runMs).to.be.greaterThan(0);
+    });
+  }
+
+  it("adds plain Float32Arrays and Buffer-backed views too", async () => {
+    await vadd(4099, (k) => new Float32Array(k));
+    await vadd(77, (k) => new Float32Array(Buffer.alloc(k * 4).buffer, 0, k));
+  });
+
+  it("alloc() gives zeroed, page-aligned typed arrays of the asked type", () => {
+    const x = inaccel.alloc(Int32Array, 10);
+    expect(x).to.be.instanceOf(Int32Array);
+    expect(x.length).to.equal(10);
+    expect([...x]).to.deep.equal(new Array(10).fill(0));
+    const y = inaccel.alloc(Float64Array, 3);
+    expect(y.byteLength).to.equal(24);
+  });
+
+  it("runs 1000 concurrent requests, all correct, spread over both devices", async () => {
+    const n = 256;
+    const jobs = Array.from({ length: 1000 }, (_, j) => {
+      const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n), c = inaccel.alloc(Float32Array, n);
+      a.fill(j);
+      b.fill(0.5);
+      return { c, j, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)) };
+    });
+    const used = new Map<number, number>();
+    for (const { c, j, done } of jobs) {
+      const result = await done;
+      used.set(result.device.id, (used.get(result.device.id) ?? 0) + 1);
+      expect(c.every((v) => v === j + 0.5), `request ${j}`).to.equal(true);
+    }
+    expect([...used.keys()].sort()).to.deep.equal([0, 1]);
+    for (const count of used.values()) expect(count).to.be.greaterThan(100);
+  });
+
+  it("runs on the device asked for", async () => {
+    for (const id of [0, 1]) {
+      const a = inaccel.alloc(Float32Array, 8), c = inaccel.alloc(Float32Array, 8);
+      a.fill(2);
+      const result = await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(c).arg(8), { device: id });
+      expect(result.device.id).to.equal(id);
+      expect([...c]).to.deep.equal(new Array(8).fill(4));
+    }
+  });
+});
