@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "memory/block.h"
 #include "runtime/discovery.h"
+#include "runtime/opencl/pinned_allocator.h"
 
 namespace {
 
@@ -155,6 +156,7 @@ class Addon : public Napi::Addon<Addon> {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       const double bytes = info[0].As<Napi::Number>().DoubleValue();
+      inaccel::opencl::installPinnedAllocator();
       auto* holder = new Holder{std::make_shared<inaccel::Block>(static_cast<size_t>(bytes))};
       void* data = holder->block->data();
       blocks_[data] = holder;

@@ -44,7 +44,7 @@ function open(): Runtime {
   const { devices: found, problems } = addon.discover();
   const all: Device[] = found.map((d, id) => ({ id, ...d }));
   if (all.length === 0) {
-    const missing = problems.find((p) => p.code === "NO_RUNTIME");
+    const missing = problems.find((p) => p.backend === "opencl" && p.code === "NO_RUNTIME");
     if (missing) throw new InaccelError("NO_RUNTIME", missing.message);
     const why = problems.map((p) => `${p.backend}: ${p.message}`).join("; ");
     throw new InaccelError("NO_DEVICE", `no accelerator device found on this host${why ? ` (${why})` : ""}`);

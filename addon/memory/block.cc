@@ -1,20 +1,18 @@
 #include "memory/block.h"
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 namespace inaccel {
 
-Block::Block(size_t bytes) : size_(bytes) {
-  // Round up so the last page is whole: devices map whole pages.
-  const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (posix_memalign(&data_, kAlignment, rounded ? rounded : kAlignment) != 0) {
-    throw std::bad_alloc();
-  }
-  std::memset(data_, 0, rounded ? rounded : kAlignment);
+Block::Block(size_t bytes)
+    : allocator_(hostAllocator()),
+      size_(bytes),
+      // Whole pages, at least one: devices map whole pages.
+      capacity_(bytes ? (bytes + kAlignment - 1) / kAlignment * kAlignment : kAlignment) {
+  data_ = allocator_->allocate(capacity_);
+  std::memset(data_, 0, capacity_);
 }
 
-Block::~Block() { std::free(data_); }
+Block::~Block() { allocator_->deallocate(data_, capacity_); }
 
 }  // namespace inaccel

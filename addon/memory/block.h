@@ -7,13 +7,15 @@
 #include <cstddef>
 #include <memory>
 
+#include "memory/host_allocator.h"
+
 namespace inaccel {
 
 class Block {
  public:
   static constexpr size_t kAlignment = 4096;
 
-  // Throws std::bad_alloc when the memory cannot be had.
+  // Zeroed memory from the current host allocator; throws std::bad_alloc.
   explicit Block(size_t bytes);
   ~Block();
   Block(const Block&) = delete;
@@ -27,8 +29,10 @@ class Block {
   bool released() const { return released_.load(std::memory_order_acquire); }
 
  private:
+  std::shared_ptr<HostAllocator> allocator_;
   void* data_ = nullptr;
   size_t size_ = 0;
+  size_t capacity_ = 0;  // whole pages
   std::atomic<bool> released_{false};
 };
 

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "runtime/opencl/opencl_backend.h"
+#include "runtime/plugin.h"
 
 namespace inaccel {
 
@@ -21,8 +22,14 @@ void collect(Backend& backend, Discovery& into) {
 
 Discovery discover() {
   Discovery result;
-  opencl::OpenclBackend opencl;
-  collect(opencl, result);
+  result.backends.push_back(std::make_unique<opencl::OpenclBackend>());
+  std::string whyNot;
+  if (auto xrt = loadPluginBackend("xrt", &whyNot)) {
+    result.backends.push_back(std::move(xrt));
+  } else {
+    result.problems.push_back({"xrt", "NO_RUNTIME", whyNot});
+  }
+  for (auto& backend : result.backends) collect(*backend, result);
   return result;
 }
 

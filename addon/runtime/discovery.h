@@ -18,6 +18,8 @@ struct BackendProblem {
 };
 
 struct Discovery {
+  // Kept alive for their devices' sake (a plugin's devices may use them).
+  std::vector<std::unique_ptr<Backend>> backends;
   std::vector<std::unique_ptr<Device>> devices;
   std::vector<BackendProblem> problems;
 };

@@ -234,14 +234,20 @@ void OpenclDevice::run(const std::string& name, const std::vector<Arg>& args,
     check(cl.clEnqueueNDRangeKernel(queue_, k, 1, nullptr, &global, nullptr, 0, nullptr,
                                     nullptr),
           "clEnqueueNDRangeKernel");
+    // The last read blocks: on NVIDIA's OpenCL that returns sooner than
+    // clFinish (23 vs 34 us per tiny request on an H100).
+    size_t last = args.size();
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i].kind == Arg::Kind::Buffer && args[i].access != Access::Read && args[i].bytes) last = i;
+    }
     for (size_t i = 0; i < args.size(); ++i) {
       const Arg& arg = args[i];
       if (arg.kind != Arg::Kind::Buffer || arg.access == Access::Read || arg.bytes == 0) continue;
-      check(cl.clEnqueueReadBuffer(queue_, memories[i], CL_FALSE, 0, arg.bytes, arg.host, 0,
-                                   nullptr, nullptr),
+      check(cl.clEnqueueReadBuffer(queue_, memories[i], i == last ? CL_TRUE : CL_FALSE, 0,
+                                   arg.bytes, arg.host, 0, nullptr, nullptr),
             "clEnqueueReadBuffer");
     }
-    check(cl.clFinish(queue_), "clFinish");
+    if (last == args.size()) check(cl.clFinish(queue_), "clFinish");
   } catch (...) {
     cl.clFinish(queue_);  // nothing may still use the buffers we give back
     giveBack();

@@ -1,0 +1,57 @@
+import { expect } from "chai";
+import * as path from "node:path";
+import * as inaccel from "../src/index";
+import { runChild } from "./helpers/child";
+
+const vaddScript = (n: number) => `
+  const a = inaccel.alloc(Float32Array, ${n}), b = inaccel.alloc(Float32Array, ${n}), c = inaccel.alloc(Float32Array, ${n});
+  a.fill(1.5); b.fill(2);
+  inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(${n}))
+    .then((r) => console.log(c.every((v) => v === 3.5) ? "PASS" : "FAIL", r.device.id))
+    .catch((e) => console.log("ERROR", e.code, e.message));`;
+
+describe("runtime", () => {
+  it("DEVICE_ERROR names the OpenCL error when a kernel does not build", async () => {
+    await inaccel.repository.install(path.join(__dirname, "fixtures", "broken-kernel"));
+    const out = inaccel.alloc(Float32Array, 4);
+    try {
+      await inaccel.submit(inaccel.request("broken.build").arg(out).arg(4));
+      expect.fail("the broken kernel ran");
+    } catch (error) {
+      expect(error).to.be.instanceOf(inaccel.InaccelError);
+      expect((error as inaccel.InaccelError).code).to.equal("DEVICE_ERROR");
+      expect((error as Error).message).to.contain("CL_BUILD_PROGRAM_FAILURE");
+    }
+    // The devices go on serving other accelerators.
+    const a = inaccel.alloc(Float32Array, 4), c = inaccel.alloc(Float32Array, 4);
+    a.fill(1);
+    await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(c).arg(4));
+    expect([...c]).to.deep.equal([2, 2, 2, 2]);
+  });
+
+  it("loads in several worker_threads at once, each running requests", async () => {
+    const child = await runChild(`
+      const { Worker } = require("node:worker_threads");
+      const code = 'require("tsx/cjs"); const inaccel = require("./src/index.ts");' + ${JSON.stringify(vaddScript(5000))};
+      for (let i = 0; i < 4; i++) new Worker(code, { eval: true });
+    `);
+    const lines = child.stdout.trim().split("\n").sort();
+    expect(lines, child.stderr).to.have.length(4);
+    for (const line of lines) expect(line).to.match(/^PASS [01]$/);
+  });
+
+  it("runs with pinned host memory (INACCEL_PINNED=1) as with plain memory", async () => {
+    const child = await runChild(`const inaccel = require("./src/index");` + vaddScript(1 << 18), { INACCEL_PINNED: "1" });
+    expect(child.stdout.trim(), child.stderr).to.match(/^PASS [01]$/);
+  });
+
+  it("is importable as an ES module and as CommonJS by its package name", async () => {
+    const esm = await runChild(`
+      import("inaccel").then((inaccel) => {
+        console.log(typeof inaccel.submit, typeof inaccel.alloc, typeof inaccel.request, typeof inaccel.InaccelError);
+      });`);
+    expect(esm.stdout.trim(), esm.stderr).to.equal("function function function function");
+    const cjs = await runChild(`const inaccel = require("inaccel");` + vaddScript(100));
+    expect(cjs.stdout.trim(), cjs.stderr).to.match(/^PASS [01]$/);
+  });
+});
