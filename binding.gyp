@@ -6,7 +6,7 @@
     {
       "target_name": "inaccel",
       "sources": [
-        "<!@(ls -1 addon/*.cc addon/common/*.cc addon/runtime/*.cc addon/runtime/opencl/*.cc addon/arbiter/*.cc addon/engine/*.cc addon/memory/*.cc 2>/dev/null)"
+        "<!@(ls -1 addon/*.cc addon/runtime/*.cc addon/runtime/opencl/*.cc addon/arbiter/*.cc addon/engine/*.cc addon/memory/*.cc)"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -32,7 +32,7 @@
           "target_name": "inaccel_xrt",
           "type": "shared_library",
           "product_prefix": "lib",
-          "sources": ["<!@(ls -1 addon/xrt/*.cc 2>/dev/null)"],
+          "sources": ["<!@(ls -1 addon/xrt/*.cc)"],
           "include_dirs": ["addon", "/usr/include/xrt"],
           "cflags!": ["-fno-exceptions"],
           "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

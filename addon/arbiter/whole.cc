@@ -1,0 +1,90 @@
+// Whole-card leases: the device lock held exclusively (plus the whole
+// lock, which tells a lessee from a passing reconfiguration) until
+// unleaseWhole() or the death of the process.
+#include <memory>
+
+#include "arbiter/impl.h"
+#include "common/error.h"
+
+namespace inaccel {
+
+using namespace arb;
+
+namespace {
+
+Error busy(uint32_t d) {
+  return Error("DEVICE_BUSY", "arbiter: device " + std::to_string(d) + " is in use");
+}
+
+}  // namespace
+
+// Kernel side: turnstile (writer preference), device, whole; then the
+// lessee record. The turnstile is let go, the device and whole locks kept.
+bool Arbiter::Impl::takeWhole(uint32_t d, bool wait) {
+  if (!lockByte(fd(), lockAt::turnstile(d), LockType::Exclusive, wait)) return false;
+  Held turnstile(fd(), lockAt::turnstile(d));
+  if (!lockByte(fd(), lockAt::device(d), LockType::Exclusive, wait)) return false;
+  Held device(fd(), lockAt::device(d));
+  // Held without the device lock only by a foreign writer: not ours to wait for.
+  if (!lockByte(fd(), lockAt::whole(d), LockType::Exclusive, false)) return false;
+  Held whole(fd(), lockAt::whole(d));
+  setLessee(d, true);
+  device.keep();
+  whole.keep();
+  return true;
+}
+
+void Arbiter::Impl::leaseWhole(uint32_t d, bool wait) {
+  DeviceLocal& dl = local[d];
+  std::unique_lock<std::mutex> lock(dl.m);
+  if (dl.whole) return;
+  if (!wait && dl.busy) throw busy(d);  // our own worker runs on it
+  dl.wholeWanted++;  // new acquires of this instance wait from now on
+  std::unique_ptr<Waiting> waiting;
+  if (wait) waiting.reset(new Waiting(st->perSlot[d][slot]));  // holders see contended()
+  dl.cv.wait(lock, [&] { return !dl.busy || dl.whole; });
+  bool got = dl.whole;  // another thread of ours may have taken it meanwhile
+  if (!got) {
+    dl.busy = true;
+    lock.unlock();
+    try {
+      got = takeWhole(d, wait);
+    } catch (...) {
+      lock.lock();
+      dl.busy = false;
+      dl.wholeWanted--;
+      dl.cv.notify_all();
+      throw;
+    }
+    lock.lock();
+    dl.busy = false;
+    dl.whole = got;
+  }
+  dl.wholeWanted--;
+  dl.cv.notify_all();
+  if (!got) throw busy(d);
+}
+
+void Arbiter::Impl::unleaseWhole(uint32_t d) {
+  DeviceLocal& dl = local[d];
+  std::unique_lock<std::mutex> lock(dl.m);
+  if (!dl.whole) return;
+  dl.cv.wait(lock, [&] { return dl.wholeRunners == 0; });
+  setLessee(d, false);
+  unlockByte(fd(), lockAt::whole(d));
+  unlockByte(fd(), lockAt::device(d));
+  dl.whole = false;
+  dl.cv.notify_all();
+}
+
+void Arbiter::leaseWhole(uint32_t device, bool wait) {
+  impl_->checkDevice(device);
+  impl_->leaseWhole(device, wait);
+}
+
+void Arbiter::unleaseWhole(uint32_t device) {
+  impl_->checkDevice(device);
+  impl_->unleaseWhole(device);
+}
+
+}  // namespace inaccel

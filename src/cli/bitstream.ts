@@ -1,0 +1,92 @@
+import Table from "cli-table3";
+import type { Command } from "commander";
+import { Repository, type BitstreamSummary } from "../repository";
+import { platformLabel } from "../repository/platform";
+
+/** Options every `bitstream` subcommand inherits. */
+interface GroupOptions {
+  repository?: string;
+}
+
+const repositoryOf = (command: Command): Repository =>
+  new Repository({ root: command.optsWithGlobals<GroupOptions>().repository });
+
+const print = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/**
+ * Adds `inaccel bitstream install|list|remove|verify` to the CLI.
+ * Failures are thrown as InaccelError, which the CLI's main prints.
+ */
+export function register(program: Command): void {
+  const group = program
+    .command("bitstream")
+    .description("install, list, remove and verify the bitstreams accelerators run from")
+    .option("--repository <folder>", "writable repository (default: $INACCEL_REPOSITORY, else ~/.inaccel/repository)");
+
+  group
+    .command("install")
+    .argument("<source>", "bitstream folder, .tar/.tar.gz/.tgz file, or http(s) URL of one")
+    .description("install a bitstream, checking its metadata and checksums (same content again is a no-op)")
+    .action(async (source: string, _options: unknown, command: Command) => {
+      const result = await repositoryOf(command).install(source);
+      const name = `${result.id}@${result.version}`;
+      print(result.installed
+        ? `installed ${name} (${result.accelerators.join(", ")}) in ${result.path}`
+        : `${name} is installed already with the same content (${result.key})`);
+    });
+
+  group
+    .command("list")
+    .description("list the bitstreams of every repository, in the order resolution prefers them")
+    .option("--json", "print JSON instead of a table")
+    .action((options: { json?: boolean }, command: Command) => {
+      const list = repositoryOf(command).list();
+      if (options.json) {
+        print(JSON.stringify(list, null, 2));
+        return;
+      }
+      print(table(list));
+    });
+
+  group
+    .command("remove")
+    .argument("<bitstream>", "bitstreamId (every version) or bitstreamId@version")
+    .description("remove a bitstream from the writable repository")
+    .action((spec: string, _options: unknown, command: Command) => {
+      for (const removed of repositoryOf(command).remove(spec)) print(`removed ${removed.id}@${removed.version}`);
+    });
+
+  group
+    .command("verify")
+    .description("re-check every bitstream's metadata and files' sha256 (exit status 1 when any fails)")
+    .option("--json", "print JSON instead of text")
+    .action((options: { json?: boolean }, command: Command) => {
+      const results = repositoryOf(command).verify();
+      if (options.json) {
+        print(JSON.stringify(results, null, 2));
+      } else {
+        for (const result of results) {
+          print(`${result.ok ? "ok  " : "FAIL"} ${result.bitstream} ${result.path}`);
+          for (const problem of result.problems) print(`     ${problem}`);
+        }
+      }
+      if (results.some((result) => !result.ok)) process.exitCode = 1;
+    });
+}
+
+function table(list: readonly BitstreamSummary[]): string {
+  const plain = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+  const out = new Table({ head: ["bitstream", "platform", "format", "accelerators", "repository"], ...plain });
+  for (const item of list) {
+    out.push([
+      `${item.id}@${item.version}`,
+      platformLabel(item.platform),
+      item.format,
+      item.accelerators.join("\n"),
+      `${item.repository}${item.readOnly ? " (read-only)" : ""}`,
+    ]);
+  }
+  return out.toString();
+}

@@ -1,0 +1,128 @@
+import os from "node:os";
+import path from "node:path";
+import type { Device } from "../device";
+import { installBitstream } from "./install";
+import { DEFAULT_LIMITS, type Limits } from "./limits";
+import { kernelCandidates, resolveKernel } from "./resolve";
+import { contents, removeBitstreams, summarize, verifyAll, type Entry, type RepositoryDir } from "./store";
+import type { BitstreamSummary, InstallResult, ResolvedKernel, VerifyResult } from "./types";
+
+export type {
+  ArgumentSpec, BitstreamRef, BitstreamSummary, InstallResult, ResolvedKernel, ScalarType, TargetPlatform, VerifyResult,
+} from "./types";
+export { typeArguments, type ArgValue, type TypedArg } from "./arguments";
+export type { Limits } from "./limits";
+
+/** The accelerators shipped with the package (OpenCL C), always a read-only repository. */
+export const BUILTIN_REPOSITORY = path.join(__dirname, "..", "..", "src", "accelerators");
+
+/** Options of {@link Repository}. */
+export interface RepositoryOptions {
+  /**
+   * The writable repository. Default: `$INACCEL_REPOSITORY`, else
+   * `~/.inaccel/repository`; created on first install.
+   */
+  root?: string;
+  /** Read-only repositories searched after `root`. Default: `$INACCEL_SYSTEM_REPOSITORIES`, `:`-separated. */
+  system?: string[];
+  /** Bounds on what install reads; see {@link Limits}. */
+  limits?: Partial<Limits>;
+}
+
+/**
+ * The bitstreams this process can use: one writable repository, then the
+ * system ones, then the built-in accelerators, in that order of precedence
+ * (an id@version in an earlier one hides the same in later ones).
+ * Every method reads the folders afresh when they changed, so installs and
+ * removals by other processes are seen at once; the folders themselves are
+ * read from the options, else from the environment at each call.
+ */
+export class Repository {
+  private readonly options: RepositoryOptions;
+  private readonly limits: Limits;
+
+  /** Options left out follow the environment variables at each call. */
+  constructor(options: RepositoryOptions = {}) {
+    this.options = options;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  /** The writable repository folder. */
+  get root(): string {
+    return path.resolve(this.options.root
+      ?? (process.env.INACCEL_REPOSITORY || path.join(os.homedir(), ".inaccel", "repository")));
+  }
+
+  /** Read-only repository folders, after `root` and before the built-in one. */
+  get system(): readonly string[] {
+    const root = this.root;
+    const system = this.options.system ?? (process.env.INACCEL_SYSTEM_REPOSITORIES ?? "").split(":");
+    return [...new Set(system.filter((dir) => dir).map((dir) => path.resolve(dir)))]
+      .filter((dir) => dir !== root && dir !== BUILTIN_REPOSITORY);
+  }
+
+  private dirs(): RepositoryDir[] {
+    return [
+      { root: this.root, readOnly: false },
+      ...this.system.map((root) => ({ root, readOnly: true })),
+      { root: BUILTIN_REPOSITORY, readOnly: true },
+    ];
+  }
+
+  private entries(): Entry[] {
+    return this.dirs().flatMap((dir) => contents(dir, this.limits).entries);
+  }
+
+  /**
+   * Installs a bitstream from a folder, a `.tar`/`.tar.gz`/`.tgz` file or an
+   * http(s) URL of one into `root`, atomically. Installing the same content
+   * again changes nothing (`installed: false`); the same id@version with
+   * other content is BITSTREAM_INVALID. Bad input is BITSTREAM_INVALID,
+   * CHECKSUM_MISMATCH, NOT_FOUND or DOWNLOAD_FAILED, and leaves the
+   * repository as it was.
+   */
+  async install(source: string): Promise<InstallResult> {
+    const root = this.root;
+    const { folder, installed } = await installBitstream(source, root, this.limits);
+    return { ...summarize(folder, { root, readOnly: false }), installed };
+  }
+
+  /** Every bitstream of every repository, in precedence order. */
+  list(): BitstreamSummary[] {
+    return this.entries().map((entry) => structuredClone(entry.summary));
+  }
+
+  /**
+   * Removes `bitstreamId` (all its versions) or `bitstreamId@version` from
+   * `root` and returns what was removed. NOT_FOUND when nothing matches;
+   * PERMISSION_DENIED when it exists only in a read-only repository.
+   */
+  remove(spec: string): BitstreamSummary[] {
+    return removeBitstreams(spec, this.dirs(), this.limits);
+  }
+
+  /**
+   * Re-checks every bitstream of every repository: metadata, and each file's
+   * sha256 against what bitstream.json records.
+   */
+  verify(): VerifyResult[] {
+    return verifyAll(this.dirs(), this.limits);
+  }
+
+  /**
+   * The kernel of `acceleratorId` that fits `device` (highest version among
+   * those that fit), or undefined when none does.
+   */
+  resolve(acceleratorId: string, device: Device): ResolvedKernel | undefined {
+    return resolveKernel(acceleratorId, device, this.entries());
+  }
+
+  /**
+   * For each device, by `device.id`, the kernel of `acceleratorId` that fits
+   * it. Throws UNKNOWN_ACCELERATOR, listing the accelerators that exist and
+   * their platforms, when no device has one.
+   */
+  candidates(acceleratorId: string, devices: readonly Device[]): Map<number, ResolvedKernel> {
+    return kernelCandidates(acceleratorId, devices, this.entries());
+  }
+}

@@ -1,0 +1,286 @@
+// Tests of the arbiter with real processes and real locks: this file has
+// main() and the single-process tests; arbiter_test_procs.cc,
+// arbiter_test_crash.cc and arbiter_test_file.cc the others.
+// Build and run: test/native/run.sh. Optional argument: a test name filter.
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "arbiter_test_util.h"
+
+using inaccel::Arbiter;
+using inaccel::DeviceMode;
+using inaccel::Lease;
+using namespace test;
+
+TEST(attach_is_idempotent_and_records_the_mode) {
+  TempDir dir;
+  Arbiter a(dir.options()), b(dir.options());
+  CHECK_EQ(a.attach("pci:0000:01:00.0", DeviceMode::Shared), 0u);
+  CHECK_EQ(a.attach("pci:0000:02:00.0", DeviceMode::Exclusive), 1u);
+  CHECK_EQ(b.attach("pci:0000:02:00.0", DeviceMode::Exclusive), 1u);
+  CHECK_EQ(b.attach("pci:0000:01:00.0", DeviceMode::Shared), 0u);
+  CHECK(a.view(1).mode == DeviceMode::Exclusive);
+  CHECK(b.view(0).mode == DeviceMode::Shared);
+  CHECK_EQ(errorCode([&] { a.view(2); }), std::string("ARBITER_ERROR"));
+  CHECK_EQ(errorCode([&] { a.attach("", DeviceMode::Shared); }), std::string("ARBITER_ERROR"));
+  auto snap = a.snapshot();
+  CHECK_EQ(snap.devices.size(), size_t(2));
+  CHECK(snap.devices[1].key == "pci:0000:02:00.0");
+  CHECK(snap.devices[1].mode == DeviceMode::Exclusive);
+  CHECK_EQ(snap.processes.size(), size_t(2));
+}
+
+TEST(acquire_configures_and_bumps_the_generation) {
+  TempDir dir;
+  Arbiter a(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  CHECK_EQ(a.view(d).bitstreamHash, uint64_t(0));
+  {
+    Lease l = a.acquire(d, "X");
+    CHECK(bool(l));
+    CHECK(l.reconfigured());
+    CHECK_EQ(l.generation(), uint64_t(1));
+  }
+  {
+    Lease l = a.acquire(d, "X");
+    CHECK(!l.reconfigured());
+    CHECK_EQ(l.generation(), uint64_t(1));
+    Lease moved = std::move(l);
+    CHECK(!l && bool(moved));
+  }
+  Lease y = a.acquire(d, "Y");
+  CHECK(y.reconfigured());
+  CHECK_EQ(y.generation(), uint64_t(2));
+  CHECK_EQ(a.view(d).bitstreamHash, inaccel::bitstreamHash("Y"));
+  CHECK_EQ(a.view(d).generation, uint64_t(2));
+  y.release();
+  auto dev = a.snapshot().devices.at(d);
+  CHECK(dev.bitstream == "Y");
+  CHECK_EQ(dev.reconfigurations, uint64_t(2));
+  CHECK_EQ(errorCode([&] { a.acquire(d, ""); }), std::string("ARBITER_ERROR"));
+}
+
+TEST(queue_depth_and_users_sum_over_instances) {
+  TempDir dir;
+  Arbiter a(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  {
+    Arbiter b(dir.options());
+    b.attach("dev", DeviceMode::Shared);
+    a.enqueued(d, 3);
+    b.enqueued(d, 2);
+    CHECK_EQ(a.view(d).queueDepth, 5u);
+    auto dev = a.snapshot().devices.at(d);
+    CHECK_EQ(dev.queueDepth, 5u);
+    CHECK_EQ(dev.users.size(), size_t(2));
+    b.enqueued(d, -2);
+    CHECK_EQ(a.snapshot().devices.at(d).users.size(), size_t(1));
+    b.enqueued(d, 4);
+  }
+  // b is gone: its contribution with it.
+  CHECK_EQ(a.view(d).queueDepth, 3u);
+  CHECK_EQ(a.snapshot().processes.size(), size_t(1));
+}
+
+TEST(slots_are_probed_claimed_and_exhausted) {
+  TempDir dir;
+  std::vector<std::unique_ptr<Arbiter>> all;
+  for (int i = 0; i < 256; i++) all.emplace_back(new Arbiter(dir.options()));
+  CHECK_EQ(errorCode([&] { Arbiter extra(dir.options()); }), std::string("ARBITER_ERROR"));
+  for (size_t i = 1; i < all.size(); i += 2) all[i].reset();
+  CHECK_EQ(all[0]->snapshot().processes.size(), size_t(128));
+  CHECK_EQ(Arbiter::inspect(dir.state()).processes.size(), size_t(128));
+  Arbiter again(dir.options());  // takes a freed slot
+  CHECK_EQ(Arbiter::inspect(dir.state()).processes.size(), size_t(129));
+}
+
+TEST(record_keeps_per_accelerator_counters) {
+  TempDir dir;
+  Arbiter a(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  for (int i = 0; i < 3; i++) a.record(d, "vector.addition", true, 1000);
+  a.record(d, "vector.addition", false, 500);
+  auto k = a.snapshot().devices.at(d).kernels;
+  CHECK_EQ(k.size(), size_t(1));
+  CHECK(k.at(0).accelerator == "vector.addition");
+  CHECK_EQ(k.at(0).ok, uint64_t(3));
+  CHECK_EQ(k.at(0).failed, uint64_t(1));
+  CHECK_EQ(k.at(0).busyNs, uint64_t(3500));
+  for (int i = 0; i < 40; i++) a.record(d, "k" + std::to_string(i), true, 1);
+  k = a.snapshot().devices.at(d).kernels;
+  CHECK_EQ(k.size(), size_t(32));
+  CHECK(k.back().accelerator == "(other)");
+  CHECK_EQ(k.back().ok, uint64_t(40 - 30));
+}
+
+TEST(two_instances_in_one_process_exclude_each_other) {
+  TempDir dir;
+  Arbiter a(dir.options()), b(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  b.attach("dev", DeviceMode::Shared);
+  Lease la = a.acquire(d, "X");
+  {
+    uint64_t t0 = nowNs();
+    Lease lb = b.acquire(d, "X");  // same configuration: shared, at once
+    CHECK(!lb.reconfigured());
+    CHECK(nowNs() - t0 < 50000000);
+  }
+  std::atomic<uint64_t> got{0};
+  std::thread other([&] {
+    Lease lb = b.acquire(d, "Y");
+    got = nowNs();
+    CHECK(lb.reconfigured());
+  });
+  // The waiter shows as contention to the holder.
+  for (int i = 0; i < 1000 && !la.contended(); i++) sleepMs(1);
+  CHECK(la.contended());
+  sleepMs(50);
+  CHECK_EQ(got.load(), uint64_t(0));
+  uint64_t released = nowNs();
+  la.release();
+  other.join();
+  CHECK(got.load() >= released);
+  CHECK_EQ(a.view(d).generation, uint64_t(2));
+}
+
+TEST(whole_lease_excludes_other_instances) {
+  TempDir dir;
+  Arbiter a(dir.options()), b(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Exclusive);
+  b.attach("dev", DeviceMode::Exclusive);
+  a.leaseWhole(d, false);
+  a.leaseWhole(d, false);  // idempotent
+  CHECK(a.view(d).leasedByMe && !a.view(d).leasedByOther);
+  CHECK(b.view(d).leasedByOther && !b.view(d).leasedByMe);
+  CHECK_EQ(a.snapshot().devices.at(d).lessee, int32_t(getpid()));
+  CHECK_EQ(errorCode([&] { b.leaseWhole(d, false); }), std::string("DEVICE_BUSY"));
+  {
+    Lease mine = a.acquire(d, "Z");  // under the whole lease: no lock
+    CHECK(mine.reconfigured());
+    Lease again = Lease();
+    mine.release();
+    again = a.acquire(d, "Z");
+    CHECK(!again.reconfigured());
+  }
+  std::atomic<bool> done{false};
+  std::thread other([&] {
+    Lease lb = b.acquire(d, "Z");
+    done = true;
+  });
+  sleepMs(50);
+  CHECK(!done);
+  a.unleaseWhole(d);
+  other.join();
+  CHECK(done);
+  CHECK(!b.view(d).leasedByOther && !a.view(d).leasedByMe);
+  CHECK_EQ(a.snapshot().devices.at(d).lessee, 0);
+}
+
+TEST(whole_lease_waits_for_this_instances_runner) {
+  TempDir dir;
+  Arbiter a(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  Lease l = a.acquire(d, "X");
+  CHECK_EQ(errorCode([&] { a.leaseWhole(d, false); }), std::string("DEVICE_BUSY"));
+  std::atomic<bool> done{false};
+  std::thread js([&] {
+    a.leaseWhole(d, true);
+    done = true;
+  });
+  for (int i = 0; i < 1000 && !l.contended(); i++) sleepMs(1);
+  CHECK(l.contended());
+  CHECK(!done);
+  l.release();
+  js.join();
+  CHECK(a.view(d).leasedByMe);
+  a.unleaseWhole(d);
+  CHECK(!a.view(d).leasedByMe);
+}
+
+// One instance used as the engine does: a worker thread per device, and a
+// JS thread calling view/enqueued/snapshot/leaseWhole, while a second
+// instance competes for the same devices.
+TEST(one_instance_many_threads) {
+  TempDir dir;
+  Arbiter a(dir.options(1000000)), b(dir.options(1000000));
+  for (int d = 0; d < 3; d++) {
+    a.attach("dev" + std::to_string(d), DeviceMode::Shared);
+    b.attach("dev" + std::to_string(d), DeviceMode::Shared);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> runs{0};
+  std::vector<std::thread> threads;
+  for (uint32_t d = 0; d < 3; d++)
+    for (Arbiter* arb : {&a, &b})
+      threads.emplace_back([&, d, arb] {
+        for (int i = 0; !stop; i++) {
+          arb->enqueued(d, 1);
+          Lease l = arb->acquire(d, i % 3 ? "X" : "Y");
+          arb->record(d, "vector.addition", true, 1);
+          l.release();
+          arb->enqueued(d, -1);
+          runs++;
+        }
+      });
+  threads.emplace_back([&] {
+    while (!stop) {
+      a.view(0);
+      a.snapshot();
+      a.leaseWhole(0, true);
+      CHECK(a.view(0).leasedByMe && b.view(0).leasedByOther);
+      a.unleaseWhole(0);
+      Arbiter::inspect(dir.state());
+    }
+  });
+  sleepMs(300);
+  stop = true;
+  for (auto& t : threads) t.join();
+  uint64_t counted = 0;
+  for (const auto& dev : a.snapshot().devices) {
+    counted += dev.kernels.at(0).ok;
+    CHECK_EQ(dev.queueDepth, 0u);
+  }
+  CHECK_EQ(counted, runs.load());
+  CHECK(runs > 100);
+}
+
+TEST(timing_uncontended) {
+  TempDir dir;
+  Arbiter a(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  { Lease l = a.acquire(d, "xilinx_u250_vector_addition_v1"); }
+  const int n = 200000;
+  uint64_t t0 = nowNs();
+  for (int i = 0; i < n; i++) Lease l = a.acquire(d, "xilinx_u250_vector_addition_v1");
+  uint64_t t1 = nowNs();
+  uint64_t sum = 0;
+  for (int i = 0; i < n; i++) sum += a.view(d).queueDepth;
+  uint64_t t2 = nowNs();
+  CHECK_EQ(sum, uint64_t(0));
+  std::printf("  uncontended acquire+release: %.0f ns; view(): %.0f ns\n", double(t1 - t0) / n,
+              double(t2 - t1) / n);
+}
+
+int main(int argc, char** argv) {
+  const char* only = argc > 1 ? argv[1] : nullptr;
+  int passed = 0, failed = 0;
+  for (const Case& c : registry()) {
+    if (only && !std::strstr(c.name, only)) continue;
+    failures = 0;
+    alarm(120);  // a stuck lock fails the run instead of hanging it
+    uint64_t t0 = nowNs();
+    try {
+      c.fn();
+    } catch (const std::exception& e) {
+      fail(__FILE__, __LINE__, std::string("exception: ") + e.what());
+    }
+    alarm(0);
+    std::printf("%s %s (%.0f ms)\n", failures ? "FAIL" : "ok  ", c.name, (nowNs() - t0) / 1e6);
+    std::fflush(stdout);
+    (failures ? failed : passed)++;
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,180 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { expect } from "chai";
+import * as tar from "tar";
+import type { ErrorCode } from "../src/errors";
+import { Repository } from "../src/repository";
+import { cleanup, copyFixture, editMetadata, expectError, FIXTURES, snapshot, tarball, tempDir } from "./repository-helpers";
+
+/**
+ * Installs `source` into a repository that already holds the scale fixture,
+ * expects `code` (message matching `pattern`), and checks the repository
+ * is left exactly as it was.
+ */
+async function refused(source: string, code: ErrorCode, pattern: RegExp, options: ConstructorParameters<typeof Repository>[0] = {}): Promise<void> {
+  const root = tempDir();
+  await new Repository({ root, system: [] }).install(path.join(FIXTURES, "scale"));
+  const repo = new Repository({ system: [], ...options, root });
+  const before = snapshot(root);
+  await expectError(() => repo.install(source), code, pattern);
+  expect(snapshot(root)).to.deep.equal(before);
+}
+
+/** A tarball written entry by entry, to build archives `tar.c` would never make. */
+async function rawTarball(file: string, entries: Array<{ path: string; type?: "File" | "SymbolicLink" | "Link"; linkpath?: string; body?: string }>): Promise<string> {
+  const header = (entry: (typeof entries)[number]): Buffer => {
+    const body = Buffer.from(entry.body ?? "");
+    const block = Buffer.alloc(512);
+    const h = new tar.Header({
+      path: entry.path, mode: 0o644, size: entry.type && entry.type !== "File" ? 0 : body.length,
+      type: entry.type ?? "File", linkpath: entry.linkpath, mtime: new Date(0), uid: 0, gid: 0,
+    });
+    h.encode(block);
+    const padded = Buffer.alloc(Math.ceil(body.length / 512) * 512);
+    body.copy(padded);
+    return Buffer.concat([block, entry.type && entry.type !== "File" ? Buffer.alloc(0) : padded]);
+  };
+  fs.writeFileSync(file, Buffer.concat([...entries.map(header), Buffer.alloc(1024)]));
+  return file;
+}
+
+const metadataOf = (dir: string): string => fs.readFileSync(path.join(dir, "bitstream.json"), "utf8");
+
+describe("repository: bad input is refused and leaves the repository as it was", () => {
+  after(cleanup);
+
+  it("malformed JSON", async () => {
+    const dir = copyFixture("scale");
+    fs.writeFileSync(path.join(dir, "bitstream.json"), '{ "bitstreamId": "fixture", ');
+    await refused(dir, "BITSTREAM_INVALID", /bitstream\.json: malformed JSON/);
+  });
+
+  it("a schema violation, naming the field", async () => {
+    const dir = copyFixture("scale");
+    editMetadata(dir, (json) => (json.kernels[0].arguments[1].access = "write"));
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.arguments\[1\]\.access: must be one of "r", "w", "rw"/);
+    editMetadata(dir, (json) => {
+      json.kernels[0].arguments[1].access = "w";
+      delete json.version;
+    });
+    await refused(dir, "BITSTREAM_INVALID", /version: required field is missing/);
+  });
+
+  it("an unknown field, naming it", async () => {
+    const dir = copyFixture("scale");
+    editMetadata(dir, (json) => (json.kernels[0].arguments[0].bank = 3));
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.arguments\[0\]\.bank: unknown field/);
+  });
+
+  it("an unsupported argument type, a bad length expression, a bad workSize", async () => {
+    const dir = copyFixture("scale");
+    editMetadata(dir, (json) => (json.kernels[0].arguments[0].type = "float4*"));
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.arguments\[0\]\.type: "float4\*" is not a supported type/);
+    editMetadata(dir, (json) => {
+      json.kernels[0].arguments[0].type = "float*";
+      json.kernels[0].arguments[0].length = "n * count";
+    });
+    await refused(dir, "BITSTREAM_INVALID", /arguments\[0\]\.length: "count" is not an integer scalar argument/);
+    editMetadata(dir, (json) => {
+      json.kernels[0].arguments[0].length = "n *";
+    });
+    await refused(dir, "BITSTREAM_INVALID", /arguments\[0\]\.length: "n \*" ends too early/);
+    editMetadata(dir, (json) => {
+      json.kernels[0].arguments[0].length = "n";
+      json.kernels[0].workSize = "alpha";
+    });
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.workSize: "alpha" is not an integer scalar argument/);
+  });
+
+  it("a checksum mismatch", async () => {
+    const dir = copyFixture("scale");
+    fs.appendFileSync(path.join(dir, "scale.cl"), "\n");
+    await refused(dir, "CHECKSUM_MISMATCH", /scale\.cl: sha256 is [0-9a-f]{64}, bitstream\.json says/);
+  });
+
+  it("a missing file, a path out of the folder, a link out of the folder", async () => {
+    const dir = copyFixture("scale");
+    fs.rmSync(path.join(dir, "scale.cl"));
+    await refused(dir, "BITSTREAM_INVALID", /files\[0\]\.path: scale\.cl is missing/);
+    editMetadata(dir, (json) => (json.files[0].path = "../scale/scale.cl"));
+    await refused(dir, "BITSTREAM_INVALID", /files\[0\]\.path: "\.\.\/scale\/scale\.cl" must be a relative path inside the folder/);
+    editMetadata(dir, (json) => (json.files[0].path = "scale.cl"));
+    fs.symlinkSync(path.join(FIXTURES, "scale", "scale.cl"), path.join(dir, "scale.cl"));
+    await refused(dir, "BITSTREAM_INVALID", /scale\.cl links outside the folder/);
+  });
+
+  it("an InAccel-style folder with no program file, or several", async () => {
+    const dir = copyFixture("inaccel-vadd");
+    fs.renameSync(path.join(dir, "vadd.cl"), path.join(dir, "vadd.c"));
+    await refused(dir, "BITSTREAM_INVALID", /no program file \(\.cl, \.xclbin, \.aocx\) found/);
+    fs.renameSync(path.join(dir, "vadd.c"), path.join(dir, "vadd.cl"));
+    fs.writeFileSync(path.join(dir, "other.cl"), "");
+    await refused(dir, "BITSTREAM_INVALID", /several program files \(other\.cl, vadd\.cl\)/);
+  });
+
+  it("a binary bitstream without a platform", async () => {
+    const dir = copyFixture("xilinx-vadd");
+    editMetadata(dir, (json) => delete json.platform);
+    await refused(dir, "BITSTREAM_INVALID", /platform: the binary vadd\.xclbin must declare the platform/);
+  });
+
+  it("a bitstream.json over 1 MiB", async () => {
+    const dir = copyFixture("scale");
+    editMetadata(dir, (json) => (json.description = "x".repeat(1 << 20)));
+    await refused(dir, "BITSTREAM_INVALID", /more than the 1048576-byte limit/);
+  });
+
+  it("the same id@version with different content", async () => {
+    const dir = copyFixture("scale");
+    editMetadata(dir, (json) => (json.description = "another build"));
+    await refused(dir, "BITSTREAM_INVALID", /fixture@1\.2\.0 is installed already with different content/);
+  });
+
+  it("a source that does not exist", async () => {
+    await refused(path.join(tempDir(), "nothing-here"), "NOT_FOUND", /no such file or folder/);
+  });
+
+  it("a tarball with ../ paths, absolute paths, or links pointing outside", async () => {
+    const body = metadataOf(path.join(FIXTURES, "scale"));
+    const dir = tempDir();
+    const cases: Array<[string, Parameters<typeof rawTarball>[1], RegExp]> = [
+      ["dotdot.tar", [{ path: "bitstream.json", body }, { path: "../evil.cl", body: "x" }], /entry \.\.\/evil\.cl points outside/],
+      ["absolute.tar", [{ path: "/tmp/evil.cl", body: "x" }, { path: "bitstream.json", body }], /entry \/tmp\/evil\.cl points outside/],
+      ["symlink.tar", [{ path: "bitstream.json", body }, { path: "scale.cl", type: "SymbolicLink", linkpath: "/etc/passwd" }], /link scale\.cl -> \/etc\/passwd points outside/],
+      ["symlink-up.tar", [{ path: "bitstream.json", body }, { path: "scale.cl", type: "SymbolicLink", linkpath: "../../scale.cl" }], /points outside/],
+      ["hardlink.tar", [{ path: "bitstream.json", body }, { path: "scale.cl", type: "Link", linkpath: "../x" }], /points outside/],
+    ];
+    for (const [name, entries, pattern] of cases) {
+      await refused(await rawTarball(path.join(dir, name), entries), "BITSTREAM_INVALID", pattern);
+    }
+  });
+
+  it("a file that is not a tar archive, or an archive without bitstream.json", async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "junk.tar.gz"), "this is not a tarball at all");
+    await refused(path.join(dir, "junk.tar.gz"), "BITSTREAM_INVALID", /junk\.tar\.gz: not a readable tar archive/);
+    const empty = await rawTarball(path.join(dir, "empty.tar"), [{ path: "README", body: "hi" }]);
+    await refused(empty, "BITSTREAM_INVALID", /no bitstream\.json at its top/);
+  });
+
+  it("a tarball with more entries or bytes than the limits", async () => {
+    const file = await tarball(path.join(FIXTURES, "scale"), path.join(tempDir(), "scale.tgz"));
+    await refused(file, "BITSTREAM_INVALID", /has more than 2 entries/, { limits: { archiveEntries: 2 } });
+    await refused(file, "BITSTREAM_INVALID", /unpacks to more than 100 bytes/, { limits: { totalBytes: 100 } });
+  });
+
+  it("an unreachable URL, naming the HTTP status", async () => {
+    const server = http.createServer((_request, response) => response.writeHead(404, "Not Found").end("no"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await refused(`http://127.0.0.1:${port}/missing.tar.gz`, "DOWNLOAD_FAILED", /missing\.tar\.gz: HTTP 404 Not Found/);
+    } finally {
+      server.close();
+    }
+    // The port is closed now: nothing answers.
+    await refused(`http://127.0.0.1:${port}/gone.tar.gz`, "DOWNLOAD_FAILED", /gone\.tar\.gz: unreachable/);
+  });
+});

@@ -1,0 +1,81 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import { cleanup, cli, copyFixture, editMetadata, FIXTURES, tempDir } from "./repository-helpers";
+
+describe("repository: inaccel bitstream CLI", function () {
+  this.timeout(120000);
+  after(cleanup);
+
+  it("has --help for the group and each subcommand", () => {
+    const group = cli(["bitstream", "--help"]);
+    expect(group.status).to.equal(0);
+    for (const name of ["install", "list", "remove", "verify"]) expect(group.stdout).to.contain(name);
+    const expected: Record<string, RegExp> = {
+      install: /Usage: inaccel bitstream install \[options\] <source>[\s\S]*http\(s\) URL/,
+      list: /Usage: inaccel bitstream list[\s\S]*--json/,
+      remove: /Usage: inaccel bitstream remove \[options\] <bitstream>[\s\S]*bitstreamId@version/,
+      verify: /Usage: inaccel bitstream verify[\s\S]*sha256/,
+    };
+    for (const [name, pattern] of Object.entries(expected)) {
+      const help = cli(["bitstream", name, "--help"]);
+      expect(help.status, help.stderr).to.equal(0);
+      expect(help.stdout).to.match(pattern);
+    }
+  });
+
+  it("installs, lists (table and JSON), verifies and removes", () => {
+    const env = { INACCEL_REPOSITORY: tempDir(), INACCEL_SYSTEM_REPOSITORIES: "" };
+    const install = cli(["bitstream", "install", path.join(FIXTURES, "scale")], env);
+    expect(install.status, install.stderr).to.equal(0);
+    expect(install.stdout).to.match(/^installed fixture@1\.2\.0 \(fixture\.scale\) in /);
+    expect(cli(["bitstream", "install", path.join(FIXTURES, "scale")], env).stdout).to.match(/fixture@1\.2\.0 is installed already with the same content/);
+
+    const table = cli(["bitstream", "list"], env);
+    expect(table.status).to.equal(0);
+    expect(table.stdout).to.match(/fixture@1\.2\.0.*opencl\/any.*source.*fixture\.scale/);
+    expect(table.stdout).to.match(/vector@1\.0\.0.*\(read-only\)/);
+    const json = JSON.parse(cli(["bitstream", "list", "--json"], env).stdout) as Array<{ id: string; readOnly: boolean }>;
+    expect(json.map((item) => [item.id, item.readOnly])).to.deep.include.members([["fixture", false], ["vector", true]]);
+    expect(json[0].id).to.equal("fixture");
+
+    const verify = cli(["bitstream", "verify"], env);
+    expect(verify.status).to.equal(0);
+    expect(verify.stdout).to.match(/^ok {3}fixture@1\.2\.0 /m);
+
+    const removed = cli(["bitstream", "remove", "fixture@1.2.0"], env);
+    expect(removed.status, removed.stderr).to.equal(0);
+    expect(removed.stdout).to.equal("removed fixture@1.2.0\n");
+    expect(fs.readdirSync(env.INACCEL_REPOSITORY)).to.deep.equal([]);
+  });
+
+  it("takes --repository instead of the environment", () => {
+    const root = tempDir();
+    const install = cli(["bitstream", "--repository", root, "install", path.join(FIXTURES, "inaccel-vadd")], { INACCEL_REPOSITORY: tempDir() });
+    expect(install.status, install.stderr).to.equal(0);
+    expect(fs.readdirSync(root)).to.deep.equal(["com.inaccel.vector"]);
+  });
+
+  it("verify exits 1 and names a tampered file", () => {
+    const env = { INACCEL_REPOSITORY: tempDir(), INACCEL_SYSTEM_REPOSITORIES: "" };
+    expect(cli(["bitstream", "install", path.join(FIXTURES, "scale")], env).status).to.equal(0);
+    const file = path.join(env.INACCEL_REPOSITORY, "fixture", "1.2.0", "scale.cl");
+    fs.chmodSync(file, 0o644);
+    fs.writeFileSync(file, "tampered");
+    const verify = cli(["bitstream", "verify"], env);
+    expect(verify.status).to.equal(1);
+    expect(verify.stdout).to.match(/^FAIL fixture@1\.2\.0 .*\n +CHECKSUM_MISMATCH: .*scale\.cl/m);
+  });
+
+  it("reports errors as one line and exit status 1", () => {
+    const env = { INACCEL_REPOSITORY: tempDir() };
+    const dir = copyFixture("scale");
+    editMetadata(dir, (json) => (json.colour = "blue"));
+    const bad = cli(["bitstream", "install", dir], env);
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr).to.match(/^inaccel: BITSTREAM_INVALID: .*bitstream\.json: colour: unknown field\n$/);
+    const missing = cli(["bitstream", "remove", "nothing"], env);
+    expect(missing.status).to.equal(1);
+    expect(missing.stderr).to.equal("inaccel: NOT_FOUND: no bitstream nothing is installed\n");
+  });
+});
