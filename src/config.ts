@@ -35,6 +35,14 @@ const schema = {
 
 const validate = new Ajv({ allErrors: true }).compile<HostConfig>(schema);
 
+/** Default directory where sharing processes meet (see docs/arbiter.md). */
+export const DEFAULT_STATE_DIR = "/dev/shm/inaccel";
+
+/** The state directory: `INACCEL_STATE_DIR`, else the host config's, else {@link DEFAULT_STATE_DIR}. */
+export function stateDirectory(config: HostConfig = readHostConfig()): string {
+  return process.env.INACCEL_STATE_DIR || config.stateDir || DEFAULT_STATE_DIR;
+}
+
 /** Default path of the host configuration file. */
 export const DEFAULT_CONFIG_PATH = "/etc/inaccel/config.json";
 

@@ -13,6 +13,7 @@ export { request, Request, type ArgValue } from "./request";
 export { submit, type SubmitOptions, type SubmitResult } from "./submit";
 export { devices } from "./runtime";
 export { lease, type DeviceLease } from "./lease";
+export { stats, type Stats, type DeviceStats, type KernelStats, type ProcessStats } from "./stats";
 export { repository } from "./catalog";
 export { Repository } from "./repository";
 export { InaccelError, type ErrorCode } from "./errors";

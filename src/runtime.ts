@@ -1,11 +1,9 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
-import { modeOf, readHostConfig } from "./config";
+import { modeOf, readHostConfig, stateDirectory } from "./config";
 import { native, type Native } from "./native";
 import { selectDevices } from "./selection";
 
-/** Default directory where sharing processes meet (see docs/arbiter.md). */
-export const DEFAULT_STATE_DIR = "/dev/shm/inaccel";
 /** Default quantum: how long a configuration is kept while it has users waiting. */
 export const DEFAULT_QUANTUM_MS = 20;
 
@@ -54,7 +52,7 @@ function open(): Runtime {
     throw new InaccelError("NO_DEVICE", `INACCEL_DEVICES="${process.env.INACCEL_DEVICES ?? ""}" selects none of the ${all.length} devices`);
   }
   const config = readHostConfig();
-  const stateDir = process.env.INACCEL_STATE_DIR || config.stateDir || DEFAULT_STATE_DIR;
+  const stateDir = stateDirectory(config);
   addon.open({
     devices: devices.map((d) => d.id),
     modes: devices.map((d) => modeOf(config, d)),

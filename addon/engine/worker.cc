@@ -102,14 +102,13 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
       loaded_ = bitstream.id;
       loadedGeneration_ = lease.generation();
     }
-  } catch (const Error& error) {
-    arbiter_.enqueued(slot_, -1);
-    first.done(failure(error.code(), error.what(), index_));
-    lock.lock();
-    return;
   } catch (const std::exception& error) {
+    const auto* known = dynamic_cast<const Error*>(&error);
+    // A bitstream that fails to load on the device counts as a failed
+    // request of its accelerator; a lease that could not be had does not.
+    if (lease) arbiter_.record(slot_, first.accelerator, false, 0);
     arbiter_.enqueued(slot_, -1);
-    first.done(failure("DEVICE_ERROR", error.what(), index_));
+    first.done(failure(known ? known->code() : "DEVICE_ERROR", error.what(), index_));
     lock.lock();
     return;
   }

@@ -2,12 +2,22 @@
 import { Command } from "commander";
 import { InaccelError } from "../errors";
 import { register as registerBitstream } from "./bitstream";
+import { register as registerDevices } from "./devices";
+import { register as registerTop } from "./top";
+import { register as registerMetrics } from "./metrics";
+import { register as registerDashboard } from "./dashboard";
+import { register as registerRun } from "./run";
 
 const program = new Command("inaccel")
   .description("Accelerators as a function call: devices, bitstreams, monitoring")
   .showHelpAfterError();
 
 registerBitstream(program);
+registerDevices(program);
+registerTop(program);
+registerMetrics(program);
+registerDashboard(program);
+registerRun(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof InaccelError) {

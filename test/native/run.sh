@@ -39,7 +39,7 @@ done
 if [ -n "$CLANG" ]; then
   "$CLANG" "${FLAGS[@]}" "${SAN[@]}" -fsanitize=fuzzer "${FUZZ_SRC[@]}" -o "$OUT/fuzz_state"
   mkdir -p "$OUT/fuzz-corpus"
-  if ! "$OUT/fuzz_state" -max_total_time="$FUZZ_SECONDS" "$OUT/fuzz-corpus" >"$OUT/fuzz.log" 2>&1; then
+  if ! "$OUT/fuzz_state" -max_total_time="$FUZZ_SECONDS" -artifact_prefix="$OUT/" "$OUT/fuzz-corpus" >"$OUT/fuzz.log" 2>&1; then
     tail -n 60 "$OUT/fuzz.log"
     exit 1
   fi

@@ -16,6 +16,7 @@ namespace inaccel::opencl {
   X(clCreateProgramWithSource) X(clCreateProgramWithBinary)                   \
   X(clBuildProgram) X(clGetProgramInfo) X(clGetProgramBuildInfo)              \
   X(clReleaseProgram) X(clCreateKernel) X(clReleaseKernel) X(clSetKernelArg)  \
+  X(clGetKernelWorkGroupInfo)  \
   X(clCreateBuffer) X(clReleaseMemObject) X(clEnqueueWriteBuffer)             \
   X(clEnqueueReadBuffer) X(clEnqueueMapBuffer) X(clEnqueueUnmapMemObject)     \
   X(clEnqueueNDRangeKernel) X(clFinish) X(clFlush) X(clWaitForEvents)         \

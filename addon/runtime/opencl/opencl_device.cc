@@ -169,7 +169,7 @@ void OpenclDevice::unconfigure() {
   const bool any = program_ || !kernels_.empty();
   if (!any) return;
   const Api& cl = api();
-  for (auto& entry : kernels_) cl.clReleaseKernel(entry.second);
+  for (auto& entry : kernels_) cl.clReleaseKernel(entry.second.kernel);
   kernels_.clear();
   if (program_) cl.clReleaseProgram(program_);
   program_ = nullptr;
@@ -177,14 +177,26 @@ void OpenclDevice::unconfigure() {
   buffers_.clear();
 }
 
-cl_kernel OpenclDevice::kernel(const std::string& name) {
+// Work-groups of 64 unless the kernel was compiled for another size: the
+// runtime's own choice (local size NULL) makes a few huge groups on NVIDIA,
+// leaving most multiprocessors idle for row-per-work-item kernels.
+constexpr size_t kWorkGroup = 64;
+
+const OpenclDevice::Kernel& OpenclDevice::kernel(const std::string& name) {
   auto found = kernels_.find(name);
   if (found != kernels_.end()) return found->second;
+  const Api& cl = api();
   cl_int status = CL_SUCCESS;
-  cl_kernel created = api().clCreateKernel(program_, name.c_str(), &status);
+  cl_kernel created = cl.clCreateKernel(program_, name.c_str(), &status);
   check(status, ("clCreateKernel(" + name + ")").c_str());
-  kernels_.emplace(name, created);
-  return created;
+  size_t compiled[3] = {0, 0, 0};
+  size_t largest = 0;
+  cl.clGetKernelWorkGroupInfo(created, device_, CL_KERNEL_COMPILE_WORK_GROUP_SIZE,
+                              sizeof compiled, compiled, nullptr);
+  cl.clGetKernelWorkGroupInfo(created, device_, CL_KERNEL_WORK_GROUP_SIZE, sizeof largest,
+                              &largest, nullptr);
+  const size_t local = compiled[0] ? compiled[0] : (largest >= kWorkGroup ? kWorkGroup : 0);
+  return kernels_.emplace(name, Kernel{created, local}).first->second;
 }
 
 void OpenclDevice::run(const std::string& name, const std::vector<Arg>& args,
@@ -192,7 +204,8 @@ void OpenclDevice::run(const std::string& name, const std::vector<Arg>& args,
   if (!program_) throw Error("DEVICE_ERROR", "device " + info_.key + " is not configured");
   const Api& cl = api();
   buffers_.purge();
-  cl_kernel k = kernel(name);
+  const Kernel& entry = kernel(name);
+  cl_kernel k = entry.kernel;
 
   struct Pooled {
     cl_mem buffer;
@@ -231,8 +244,10 @@ void OpenclDevice::run(const std::string& name, const std::vector<Arg>& args,
       check(cl.clSetKernelArg(k, index, sizeof(cl_mem), &memory), "clSetKernelArg");
     }
     const size_t global = globalSize ? globalSize : 1;
-    check(cl.clEnqueueNDRangeKernel(queue_, k, 1, nullptr, &global, nullptr, 0, nullptr,
-                                    nullptr),
+    // A local size must divide the global one; single work-item tasks get none.
+    const size_t local = entry.local && global % entry.local == 0 ? entry.local : 0;
+    check(cl.clEnqueueNDRangeKernel(queue_, k, 1, nullptr, &global, local ? &local : nullptr, 0,
+                                    nullptr, nullptr),
           "clEnqueueNDRangeKernel");
     // The last read blocks: on NVIDIA's OpenCL that returns sooner than
     // clFinish (23 vs 34 us per tiny request on an H100).

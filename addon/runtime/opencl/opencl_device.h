@@ -30,7 +30,11 @@ class OpenclDevice : public Device {
  private:
   void ensureContext();
   cl_program build(const Bitstream& bitstream);
-  cl_kernel kernel(const std::string& name);
+  struct Kernel {
+    cl_kernel kernel;
+    size_t local;  // work-group size to launch with; 0 lets the runtime choose
+  };
+  const Kernel& kernel(const std::string& name);
 
   cl_platform_id platform_;
   cl_device_id device_;
@@ -40,7 +44,7 @@ class OpenclDevice : public Device {
   cl_command_queue queue_ = nullptr;
   cl_program program_ = nullptr;
   std::string configured_;
-  std::map<std::string, cl_kernel> kernels_;
+  std::map<std::string, Kernel> kernels_;
   BufferCache buffers_;
 };
 

@@ -1,0 +1,240 @@
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { native, type NativeSnapshot } from "../src/native";
+import { ROOT } from "./helpers/child";
+
+// Multi-process sharing on the two PoCL devices, through the real arbiter:
+// every process here is a real child process with its own engine.
+
+let dirs = 0;
+function freshStateDir(): string {
+  const dir = path.join(process.env.INACCEL_TEST_ROOT!, `arbiter-${process.pid}-${dirs++}`);
+  fs.mkdirSync(dir);
+  return path.join(dir, "state");
+}
+
+interface Sharer {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+  waitFor(prefix: string, timeoutMs?: number): Promise<string>;
+}
+
+function sharer(env: Record<string, string>): Sharer {
+  const child = spawn(process.execPath, ["--require", "tsx/cjs", path.join(__dirname, "helpers", "sharer.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  child.stdout!.on("data", (d: Buffer) => {
+    lines.push(...d.toString().split("\n").filter((l) => l.length > 0));
+    waiters.splice(0).forEach((w) => w());
+  });
+  child.stderr!.resume();
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(prefix, timeoutMs = 60000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${prefix}" from child; got ${lines.join(" | ")}`)), timeoutMs);
+        const check = () => {
+          const line = lines.find((l) => l.startsWith(prefix));
+          if (line) {
+            clearTimeout(timer);
+            resolve(line);
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+}
+
+function okCount(snapshot: NativeSnapshot, accelerator: string): number {
+  return snapshot.devices
+    .flatMap((d) => d.kernels)
+    .filter((k) => k.accelerator === accelerator)
+    .reduce((sum, k) => sum + k.ok, 0);
+}
+
+function expectQuiet(snapshot: NativeSnapshot): void {
+  for (const device of snapshot.devices) {
+    expect(device.lessee, `lessee of ${device.key}`).to.equal(0);
+    expect(device.queueDepth, `queue of ${device.key}`).to.equal(0);
+    expect(device.users, `users of ${device.key}`).to.deep.equal([]);
+  }
+  expect(snapshot.processes).to.deep.equal([]);
+}
+
+describe("arbiter: processes sharing two devices", function () {
+  this.timeout(180000);
+
+  it("4 processes x 500 requests: all correct, both devices used, counters exact", async () => {
+    const stateDir = freshStateDir();
+    const sharers = Array.from({ length: 4 }, () =>
+      sharer({ SHARER_ROLE: "vadd", SHARER_COUNT: "500", INACCEL_STATE_DIR: stateDir }),
+    );
+    const used = new Set<string>();
+    for (const s of sharers) {
+      const done = await s.waitFor("DONE", 120000);
+      expect(await s.exited).to.equal(0);
+      const counts = JSON.parse(done.split(" ")[2]!) as Record<string, number>;
+      Object.keys(counts).forEach((id) => used.add(id));
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).to.equal(500);
+    }
+    expect([...used].sort()).to.deep.equal(["0", "1"]);
+    const snapshot = native().inspect(stateDir);
+    expect(okCount(snapshot, "vector.addition")).to.equal(2000);
+    expectQuiet(snapshot);
+  });
+
+  it("chaos: children SIGKILLed every ~50 ms; survivors finish correctly, nothing stays held", async () => {
+    const stateDir = freshStateDir();
+    const env = { SHARER_ROLE: "vadd", INACCEL_STATE_DIR: stateDir };
+    const survivors = [0, 1].map(() => sharer({ ...env, SHARER_COUNT: "1500", SHARER_INFLIGHT: "2", SHARER_PACE_MS: "2" }));
+    // Victims die 0-300 ms after their first request came back, so kills
+    // land mid-request and mid-update; restarts land at start-up too.
+    const victim = () => {
+      const v = { s: sharer({ ...env, SHARER_COUNT: "100000" }), dies: Infinity };
+      void v.s.waitFor("READY", 150000).then(() => (v.dies = Date.now() + Math.random() * 300), () => undefined);
+      return v;
+    };
+    let victims = [0, 1, 2].map(victim);
+    let kills = 0;
+    let running = true;
+    const chaos = (async () => {
+      while (running || kills < 15) {
+        await new Promise((r) => setTimeout(r, 50));
+        victims = await Promise.all(
+          victims.map(async (v) => {
+            if (Date.now() < v.dies) return v;
+            v.s.child.kill("SIGKILL");
+            await v.s.exited;
+            kills++;
+            return victim();
+          }),
+        );
+      }
+    })();
+    for (const s of survivors) {
+      await s.waitFor("DONE", 150000);
+      expect(await s.exited, s.lines.join(" | ")).to.equal(0);
+    }
+    running = false;
+    await chaos;
+    for (const v of victims) {
+      v.s.child.kill("SIGKILL");
+      await v.s.exited;
+    }
+    expect(kills).to.be.greaterThan(10);
+    expectQuiet(native().inspect(stateDir));
+    // A fresh process gets each device at once.
+    for (const device of ["0", "1"]) {
+      const fresh = sharer({ ...env, SHARER_COUNT: "20", INACCEL_DEVICES: device });
+      await fresh.waitFor("DONE", 20000);
+      expect(await fresh.exited).to.equal(0);
+    }
+    // Survivors ran 3000, the fresh processes 40; the rest are the victims'.
+    expect(okCount(native().inspect(stateDir), "vector.addition"), "victims ran requests").to.be.greaterThan(3000 + 40);
+  });
+
+  it("two processes needing different bitstreams on one device both progress, rarely reconfiguring", async () => {
+    const stateDir = freshStateDir();
+    const env = { INACCEL_STATE_DIR: stateDir, INACCEL_DEVICES: "0", SHARER_COUNT: "300", SHARER_INFLIGHT: "4" };
+    const adders = sharer({ ...env, SHARER_ROLE: "vadd" });
+    const multipliers = sharer({ ...env, SHARER_ROLE: "gemm" });
+    await adders.waitFor("DONE", 150000);
+    await multipliers.waitFor("DONE", 150000);
+    const snapshot = native().inspect(stateDir);
+    const device = snapshot.devices[0]!;
+    expect(okCount(snapshot, "vector.addition")).to.equal(300);
+    expect(okCount(snapshot, "linalg.gemm")).to.equal(300);
+    expect(device.reconfigurations).to.be.at.least(2);
+    expect(device.reconfigurations).to.be.below(60); // of 600 requests
+  });
+
+  it("4 worker_threads of one process share the devices as processes do", async () => {
+    const stateDir = freshStateDir();
+    const script = `
+      const { Worker } = require("node:worker_threads");
+      const code = 'require("tsx/cjs"); process.env.SHARER_ROLE = "vadd"; require("./test/helpers/sharer.ts");';
+      for (let i = 0; i < 4; i++) new Worker(code, { eval: true });`;
+    const child = spawn(process.execPath, ["--require", "tsx/cjs", "-e", script], {
+      cwd: ROOT,
+      env: { ...process.env, INACCEL_STATE_DIR: stateDir, SHARER_COUNT: "250" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const code = await new Promise((r) => child.on("exit", r));
+    expect(code, out).to.equal(0);
+    expect(out.match(/^DONE 250 /gm)).to.have.length(4);
+    const snapshot = native().inspect(stateDir);
+    expect(okCount(snapshot, "vector.addition")).to.equal(1000);
+    expectQuiet(snapshot);
+  });
+
+  it("a whole-card lease keeps others off the card until the lessee is SIGKILLed", async () => {
+    const stateDir = freshStateDir();
+    const env = { INACCEL_STATE_DIR: stateDir };
+    const lessee = sharer({ ...env, SHARER_ROLE: "lease", SHARER_DEVICE: "0" });
+    await lessee.waitFor("LEASED");
+    expect(native().inspect(stateDir).devices.find((d) => d.index === 0)?.lessee).to.equal(lessee.child.pid);
+    // Others run on the other card meanwhile...
+    const other = sharer({ ...env, SHARER_ROLE: "vadd", SHARER_COUNT: "100" });
+    const done = await other.waitFor("DONE");
+    expect(JSON.parse(done.split(" ")[2]!)).to.deep.equal({ 1: 100 });
+    // ...and one that can only use the leased card waits for it.
+    const waiter = sharer({ ...env, SHARER_ROLE: "vadd", SHARER_COUNT: "5", INACCEL_DEVICES: "0" });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(waiter.lines.filter((l) => l.startsWith("DONE"))).to.deep.equal([]);
+    lessee.child.kill("SIGKILL");
+    await waiter.waitFor("DONE", 30000);
+    await Promise.all([other.exited, waiter.exited]);
+    expectQuiet(native().inspect(stateDir));
+  });
+
+  it("an exclusive-mode card is used only under a lease", async () => {
+    const stateDir = freshStateDir();
+    const config = path.join(path.dirname(stateDir), "config.json");
+    fs.writeFileSync(config, JSON.stringify({ devices: { "0": { mode: "exclusive" } } }));
+    const env = { INACCEL_STATE_DIR: stateDir, INACCEL_CONFIG: config };
+    const user = sharer({ ...env, SHARER_ROLE: "vadd", SHARER_COUNT: "60" });
+    expect(JSON.parse((await user.waitFor("DONE")).split(" ")[2]!)).to.deep.equal({ 1: 60 });
+    const only = sharer({ ...env, SHARER_ROLE: "vadd", SHARER_COUNT: "1", INACCEL_DEVICES: "0" });
+    expect(await only.waitFor("ERROR")).to.match(/^ERROR DEVICE_BUSY /);
+  });
+});
+
+describe("arbiter: a corrupt or foreign state file", () => {
+  const cases: [string, (file: string) => void][] = [
+    ["random bytes", (f) => fs.writeFileSync(f, Buffer.from(Array.from({ length: 413696 }, () => Math.floor(Math.random() * 256))))],
+    ["a truncated file", (f) => fs.writeFileSync(f, Buffer.from("INACCARB\x01\x00"))],
+    ["another layout version", (f) => {
+      const buffer = Buffer.alloc(413696);
+      buffer.write("INACCARB", 0, "latin1");
+      buffer.writeUInt32LE(99, 8);
+      fs.writeFileSync(f, buffer);
+    }],
+  ];
+  for (const [name, corrupt] of cases) {
+    it(`${name}: a clear error or a repair, never a crash`, async () => {
+      const stateDir = freshStateDir();
+      fs.mkdirSync(stateDir, { mode: 0o770 });
+      corrupt(path.join(stateDir, "state"));
+      const s = sharer({ SHARER_ROLE: "vadd", SHARER_COUNT: "3", INACCEL_STATE_DIR: stateDir });
+      const code = await s.exited;
+      const line = s.lines.join(" | ");
+      expect(s.child.signalCode, line).to.equal(null);
+      if (code === 0) expect(line).to.match(/^DONE 3 /);
+      else expect(line).to.match(/^ERROR (STATE_CORRUPT|STATE_VERSION) /);
+      expect(() => native().inspect(stateDir)).to.not.throw(TypeError);
+    });
+  }
+});

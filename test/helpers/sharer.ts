@@ -1,0 +1,68 @@
+// A sharing process for the multi-process tests, driven by environment:
+//   SHARER_ROLE=vadd   SHARER_COUNT=n [SHARER_INFLIGHT=k]  runs n checked vadds
+//                      (printing "READY" once the first one is back), each of the
+//                      k lanes pausing SHARER_PACE_MS between its requests
+//   SHARER_ROLE=gemm   SHARER_COUNT=n                      runs n checked small gemms
+//   SHARER_ROLE=lease  SHARER_DEVICE=id                    leases a device whole, then idles
+// It prints one line per event: "READY", "LEASED", "DONE <n> <json of device id -> count>",
+// "WRONG <detail>" or "ERROR <code> <message>".
+import * as inaccel from "../../src/index";
+
+const role = process.env.SHARER_ROLE;
+const count = Number(process.env.SHARER_COUNT ?? 100);
+const inflight = Number(process.env.SHARER_INFLIGHT ?? 8);
+const paceMs = Number(process.env.SHARER_PACE_MS ?? 0); // pause between a lane's requests
+const perDevice: Record<number, number> = {};
+
+async function vadd(j: number): Promise<void> {
+  const n = 64 + (j % 7) * 100;
+  const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n), c = inaccel.alloc(Float32Array, n);
+  a.fill(j);
+  b.fill(process.pid % 1000);
+  const r = await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
+  perDevice[r.device.id] = (perDevice[r.device.id] ?? 0) + 1;
+  if (j === 0) console.log("READY");
+  const want = Math.fround(j + (process.pid % 1000));
+  if (!c.every((v) => v === want)) throw new Error(`WRONG vadd ${j}: ${c[0]} != ${want}`);
+  inaccel.release(a);
+  inaccel.release(b);
+  inaccel.release(c);
+}
+
+async function gemm(j: number): Promise<void> {
+  const m = 3, n = 5, k = 4;
+  const A = new Float32Array(m * k).fill(1), B = new Float32Array(k * n).fill(j % 10), C = new Float32Array(m * n);
+  const r = await inaccel.submit(inaccel.request("linalg.gemm").arg(A).arg(B).arg(C).arg(m).arg(n).arg(k));
+  perDevice[r.device.id] = (perDevice[r.device.id] ?? 0) + 1;
+  if (!C.every((v) => v === k * (j % 10))) throw new Error(`WRONG gemm ${j}: ${C[0]}`);
+}
+
+async function run(task: (j: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      await task(next++);
+      if (paceMs) await new Promise((r) => setTimeout(r, paceMs));
+    }
+  };
+  await Promise.all(Array.from({ length: inflight }, lane));
+  console.log(`DONE ${count} ${JSON.stringify(perDevice)}`);
+}
+
+async function main(): Promise<void> {
+  if (role === "vadd") return run(vadd);
+  if (role === "gemm") return run(gemm);
+  if (role === "lease") {
+    inaccel.lease(Number(process.env.SHARER_DEVICE ?? 0));
+    console.log("LEASED");
+    setInterval(() => undefined, 1000);
+    return;
+  }
+  throw new Error(`unknown SHARER_ROLE ${String(role)}`);
+}
+
+main().catch((error: unknown) => {
+  const e = error as { code?: string; message?: string };
+  console.log(e.message?.startsWith("WRONG") ? e.message : `ERROR ${e.code ?? "?"} ${e.message ?? String(error)}`);
+  process.exit(1);
+});
