@@ -1,6 +1,6 @@
 {
   "variables": {
-    "has_xrt%": "<!(test -f /usr/include/xrt/xrt_device.h && echo 1 || echo 0)"
+    "has_xrt%": "<!(test -f /usr/include/xrt/xrt/xrt_device.h && echo 1 || echo 0)"
   },
   "targets": [
     {

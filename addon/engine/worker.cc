@@ -1,6 +1,8 @@
 #include "engine/worker.h"
 
 #include <chrono>
+#include <exception>
+#include <vector>
 
 #include "common/error.h"
 
@@ -13,6 +15,10 @@ namespace {
 constexpr auto kIdlePoll = std::chrono::milliseconds(100);
 // Jobs run back to back under one lease while nobody waits to reconfigure.
 constexpr int kMaxBatch = 64;
+// Jobs handed to the device at once, with one wait for all of them.
+constexpr size_t kPipeline = 16;
+// How long an emptied worker watches its queue before sleeping.
+constexpr uint64_t kLingerNs = 50000;
 
 Outcome failure(const std::string& code, const std::string& message, uint32_t device) {
   Outcome outcome;
@@ -48,13 +54,31 @@ void Worker::push(Job job) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(std::move(job));
+    queued_.store(queue_.size(), std::memory_order_release);
   }
   wake_.notify_one();
+}
+
+// Before sleeping, a worker watches its queue for a moment: a program that
+// awaits each request submits the next within tens of microseconds, and a
+// sleeping thread takes about as long to wake. Only where cores are spare.
+void Worker::linger() {
+  static const bool spare = std::thread::hardware_concurrency() >= 4;
+  if (!spare) return;
+  const uint64_t until = monotonicNs() + kLingerNs;
+  while (queued_.load(std::memory_order_acquire) == 0 && monotonicNs() < until) {
+    std::this_thread::yield();
+  }
 }
 
 void Worker::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
+    if (queue_.empty() && !stopping_) {
+      lock.unlock();
+      linger();
+      lock.lock();
+    }
     if (queue_.empty() && !stopping_) {
       if (!wake_.wait_for(lock, kIdlePoll, [this] { return !queue_.empty() || stopping_; })) {
         lock.unlock();
@@ -66,6 +90,7 @@ void Worker::loop() {
     if (stopping_) break;
     Job job = std::move(queue_.front());
     queue_.pop_front();
+    queued_.store(queue_.size(), std::memory_order_release);
     serve(job, lock);
   }
   while (!queue_.empty()) {
@@ -112,40 +137,70 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
     lock.lock();
     return;
   }
-  runOne(first, lease.reconfigured());
+  // `first` and the jobs queued behind it for the same bitstream go to the
+  // device together, kPipeline at a time, under this one lease.
+  const std::string bitstreamId = bitstream.id;  // `first` moves below
+  std::vector<Job> batch;
+  batch.push_back(std::move(first));
+  bool reconfigured = lease.reconfigured();
+  int served = 0;
   lock.lock();
-  for (int batch = 1; batch < kMaxBatch && !queue_.empty() && !stopping_; ++batch) {
-    Job& next = queue_.front();
-    if (next.candidates.front().bitstream.id != bitstream.id || lease.contended()) break;
-    Job job = std::move(next);
-    queue_.pop_front();
+  while (true) {
+    while (batch.size() < kPipeline && served + static_cast<int>(batch.size()) < kMaxBatch &&
+           !queue_.empty() && !stopping_ &&
+           queue_.front().candidates.front().bitstream.id == bitstreamId && !lease.contended()) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+      queued_.store(queue_.size(), std::memory_order_release);
+    }
     lock.unlock();
-    runOne(job, false);
+    runBatch(batch, reconfigured);
+    reconfigured = false;
+    served += static_cast<int>(batch.size());
+    batch.clear();
     lock.lock();
+    if (served >= kMaxBatch || queue_.empty() || stopping_ || lease.contended() ||
+        queue_.front().candidates.front().bitstream.id != bitstreamId) {
+      break;
+    }
   }
   lock.unlock();
   lease.release();
   lock.lock();
 }
 
-void Worker::runOne(Job& job, bool reconfigured) {
-  const Candidate& candidate = job.candidates.front();
-  Outcome outcome;
+void Worker::runBatch(std::vector<Job>& jobs, bool reconfigured) {
+  std::vector<Device::RunItem> items;
+  for (Job& job : jobs) items.push_back({&job.candidates.front().kernel, &job.args, job.globalSize});
+  std::vector<std::exception_ptr> errors;
   const uint64_t start = monotonicNs();
   try {
-    device_.run(candidate.kernel, job.args, job.globalSize);
-  } catch (const Error& error) {
-    outcome = failure(error.code(), error.what(), index_);
-  } catch (const std::exception& error) {
-    outcome = failure("DEVICE_ERROR", error.what(), index_);
+    device_.runMany(items, errors);
+  } catch (...) {
+    errors.assign(jobs.size(), std::current_exception());
   }
-  outcome.device = index_;
-  outcome.reconfigured = reconfigured;
-  outcome.queuedNs = start - job.submittedNs;
-  outcome.runNs = monotonicNs() - start;
-  arbiter_.record(slot_, job.accelerator, outcome.ok, outcome.runNs);
-  arbiter_.enqueued(slot_, -1);
-  job.done(outcome);
+  const uint64_t end = monotonicNs();
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Job& job = jobs[i];
+    Outcome outcome;
+    if (i < errors.size() && errors[i]) {
+      try {
+        std::rethrow_exception(errors[i]);
+      } catch (const Error& error) {
+        outcome = failure(error.code(), error.what(), index_);
+      } catch (const std::exception& error) {
+        outcome = failure("DEVICE_ERROR", error.what(), index_);
+      }
+    }
+    outcome.device = index_;
+    outcome.reconfigured = reconfigured && i == 0;
+    outcome.queuedNs = start - job.submittedNs;
+    // Requests of one batch overlap on the device: each gets its share.
+    outcome.runNs = (end - start) / jobs.size();
+    arbiter_.record(slot_, job.accelerator, outcome.ok, outcome.runNs);
+    arbiter_.enqueued(slot_, -1);
+    job.done(outcome);
+  }
 }
 
 }  // namespace inaccel

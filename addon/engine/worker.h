@@ -2,12 +2,14 @@
 // arbiter, keeps the device configured as the arbiter says, runs jobs.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "arbiter/arbiter.h"
 #include "engine/job.h"
@@ -27,9 +29,10 @@ class Worker {
 
  private:
   void loop();
+  void linger();
   void idle();
   void serve(Job& first, std::unique_lock<std::mutex>& lock);
-  void runOne(Job& job, bool reconfigured);
+  void runBatch(std::vector<Job>& jobs, bool reconfigured);
 
   Device& device_;
   Arbiter& arbiter_;
@@ -38,6 +41,7 @@ class Worker {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;
+  std::atomic<size_t> queued_{0};  // queue_.size(), read without the mutex
   bool stopping_ = false;
   // What this process has loaded on the device, and of which generation.
   std::string loaded_;

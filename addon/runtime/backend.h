@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,11 +66,19 @@ class Device {
   virtual void configure(const Bitstream& bitstream) = 0;
   // Drops the configuration and every cached device resource.
   virtual void unconfigure() = 0;
-  // Runs kernel `kernel` of the configured bitstream with `args` over
-  // `globalSize` work-items (1 for single-task kernels), moving buffers in
-  // and out, and returns when outputs are back in host memory.
-  virtual void run(const std::string& kernel, const std::vector<Arg>& args,
-                   size_t globalSize) = 0;
+  // One request: kernel `kernel` of the configured bitstream with `args`
+  // over `globalSize` work-items (1 for single-task kernels).
+  struct RunItem {
+    const std::string* kernel;
+    const std::vector<Arg>* args;
+    size_t globalSize;
+  };
+  // Runs the requests in order, moving buffers in and out, and returns when
+  // every output is back in host memory; errors[i] is set for each request
+  // that failed. Backends overlap the requests where they can. Throws only
+  // when none could run.
+  virtual void runMany(const std::vector<RunItem>& items,
+                       std::vector<std::exception_ptr>& errors) = 0;
 };
 
 class Backend {

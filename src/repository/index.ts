@@ -34,12 +34,17 @@ export interface RepositoryOptions {
  * system ones, then the built-in accelerators, in that order of precedence
  * (an id@version in an earlier one hides the same in later ones).
  * Every method reads the folders afresh when they changed, so installs and
- * removals by other processes are seen at once; the folders themselves are
+ * removals by other processes are seen at once (by `candidates` within
+ * {@link CANDIDATES_TTL_MS}); the folders themselves are
  * read from the options, else from the environment at each call.
  */
+/** How long {@link Repository.candidates} reuses an answer. */
+export const CANDIDATES_TTL_MS = 1000;
+
 export class Repository {
   private readonly options: RepositoryOptions;
   private readonly limits: Limits;
+  private readonly resolved = new Map<string, { at: number; kernels: ReadonlyMap<number, ResolvedKernel> }>();
 
   /** Options left out follow the environment variables at each call. */
   constructor(options: RepositoryOptions = {}) {
@@ -84,6 +89,7 @@ export class Repository {
   async install(source: string): Promise<InstallResult> {
     const root = this.root;
     const { folder, installed } = await installBitstream(source, root, this.limits);
+    this.resolved.clear();
     return { ...summarize(folder, { root, readOnly: false }), installed };
   }
 
@@ -98,6 +104,7 @@ export class Repository {
    * PERMISSION_DENIED when it exists only in a read-only repository.
    */
   remove(spec: string): BitstreamSummary[] {
+    this.resolved.clear();
     return removeBitstreams(spec, this.dirs(), this.limits);
   }
 
@@ -122,7 +129,16 @@ export class Repository {
    * it. Throws UNKNOWN_ACCELERATOR, listing the accelerators that exist and
    * their platforms, when no device has one.
    */
-  candidates(acceleratorId: string, devices: readonly Device[]): Map<number, ResolvedKernel> {
-    return kernelCandidates(acceleratorId, devices, this.entries());
+  candidates(acceleratorId: string, devices: readonly Device[]): ReadonlyMap<number, ResolvedKernel> {
+    // submit() asks this for every request: listing the folders costs ~40 us,
+    // so an answer is reused for CANDIDATES_TTL_MS (installs and removals by
+    // this object clear it at once; other processes' are seen within the TTL).
+    const key = `${acceleratorId}\0${devices.map((d) => d.key).join("\0")}\0${this.root}`;
+    const now = Date.now();
+    const cached = this.resolved.get(key);
+    if (cached && now - cached.at < CANDIDATES_TTL_MS) return cached.kernels;
+    const kernels = kernelCandidates(acceleratorId, devices, this.entries());
+    this.resolved.set(key, { at: now, kernels });
+    return kernels;
   }
 }

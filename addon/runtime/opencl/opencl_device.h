@@ -24,8 +24,8 @@ class OpenclDevice : public Device {
 
   void configure(const Bitstream& bitstream) override;
   void unconfigure() override;
-  void run(const std::string& kernel, const std::vector<Arg>& args,
-           size_t globalSize) override;
+  void runMany(const std::vector<RunItem>& items,
+               std::vector<std::exception_ptr>& errors) override;
 
  private:
   void ensureContext();
@@ -35,6 +35,7 @@ class OpenclDevice : public Device {
     size_t local;  // work-group size to launch with; 0 lets the runtime choose
   };
   const Kernel& kernel(const std::string& name);
+  bool enqueue(const RunItem& item, bool wait);
 
   cl_platform_id platform_;
   cl_device_id device_;
@@ -46,6 +47,12 @@ class OpenclDevice : public Device {
   std::string configured_;
   std::map<std::string, Kernel> kernels_;
   BufferCache buffers_;
+  // Pooled buffers the requests in flight use, given back after the wait.
+  struct Lent {
+    cl_mem buffer;
+    size_t bytes;
+  };
+  std::vector<Lent> lent_;
 };
 
 }  // namespace inaccel::opencl

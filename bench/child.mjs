@@ -1,0 +1,68 @@
+// A benchmark child process: runs `count` vector.addition requests of `n`
+// floats with `inflight` of them in flight, through the SDK, on the devices
+// its environment selects (INACCEL_DEVICES, POCL_DEVICES). It warms up, says
+// {"ready":...} on stdout, waits for "go" on stdin so that sibling processes
+// start together, then reports {"startNs","endNs","count"} (CLOCK_MONOTONIC,
+// comparable across the processes of a host).
+//
+//   node bench/child.mjs '{"n":65536,"count":4000,"inflight":8}'
+import * as readline from "node:readline";
+
+const inaccel = await import(process.env.INACCEL_BENCH_SDK || "inaccel");
+
+const { n, count, inflight } = JSON.parse(process.argv[2] ?? "{}");
+
+function say(object) {
+  process.stdout.write(JSON.stringify(object) + "\n");
+}
+
+async function main() {
+  const devices = inaccel.devices();
+  const slots = Array.from({ length: inflight }, () => {
+    const a = inaccel.alloc(Float32Array, n);
+    const b = inaccel.alloc(Float32Array, n);
+    const c = inaccel.alloc(Float32Array, n);
+    for (let i = 0; i < n; i++) {
+      a[i] = i % 1000;
+      b[i] = i % 7;
+    }
+    return { a, b, c };
+  });
+  const submit = (slot, options) =>
+    inaccel.submit(inaccel.request("vector.addition").arg(slot.a).arg(slot.b).arg(slot.c).arg(n), options);
+
+  // Warm-up: configure every device in use, fill the buffer pools.
+  for (const device of devices) {
+    await Promise.all(slots.map((slot) => submit(slot, devices.length > 1 ? { device: device.id } : {})));
+  }
+  for (const { a, b, c } of slots) {
+    for (let i = 0; i < n; i++) if (c[i] !== a[i] + b[i]) throw new Error(`wrong result at ${i}`);
+  }
+  say({ ready: true, devices: devices.map((d) => `${d.name} (${d.platform.name})`) });
+
+  await new Promise((resolve) => {
+    const lines = readline.createInterface({ input: process.stdin });
+    lines.once("line", () => {
+      lines.close();
+      resolve();
+    });
+  });
+
+  let issued = 0;
+  const used = new Map();
+  const startNs = process.hrtime.bigint();
+  await Promise.all(slots.map(async (slot) => {
+    while (issued < count) {
+      issued++;
+      const result = await submit(slot);
+      used.set(result.device.id, (used.get(result.device.id) ?? 0) + 1);
+    }
+  }));
+  const endNs = process.hrtime.bigint();
+  say({ startNs: String(startNs), endNs: String(endNs), count, perDevice: Object.fromEntries(used) });
+}
+
+main().catch((error) => {
+  say({ error: `${error.code ?? ""} ${error.message}` });
+  process.exitCode = 1;
+});

@@ -1,0 +1,54 @@
+// Smoke test of the benchmarks: `bench/main.mjs --quick --json` (one round,
+// to keep the suite short) builds its baselines, runs every case and prints
+// one JSON object with a number in every field. No timing is asserted:
+// figures on a shared CI host say nothing.
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+const CASES = [
+  "latency-16", "throughput-16-inflight", "vadd-1Mi", "vadd-64Mi", "arbiter-lease", "two-devices", "four-processes",
+];
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "bench", "main.mjs"), ...args], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 170000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("bench --quick --json", function () {
+  this.timeout(180000);
+
+  it("prints every case with numeric sdk, baseline and ratio", async () => {
+    const { code, stdout, stderr } = await runBench(["--quick", "--json", "--rounds", "1"]);
+    expect(code, stderr).to.equal(0);
+    const result = JSON.parse(stdout) as {
+      device: string;
+      cases: { name: string; unit: string; sdk: number; baseline: number; ratio: number }[];
+    };
+    expect(result.device).to.be.a("string").and.not.empty;
+    expect(result.cases.map((c) => c.name)).to.deep.equal(CASES);
+    for (const c of result.cases) {
+      expect(c.unit, c.name).to.be.a("string").and.not.empty;
+      for (const field of ["sdk", "baseline", "ratio"] as const) {
+        expect(c[field], `${c.name}.${field}`).to.be.a("number");
+        expect(Number.isFinite(c[field]) && c[field] > 0, `${c.name}.${field} = ${c[field]}`).to.equal(true);
+      }
+    }
+  });
+});
