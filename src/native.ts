@@ -4,18 +4,10 @@
  * @packageDocumentation
  */
 import * as path from "node:path";
+import type { Device } from "./device";
 
-export interface NativeDevice {
-  key: string;
-  backend: string;
-  platform: { vendor: string; name: string; version: string };
-  vendor: string;
-  name: string;
-  type: string;
-  version: string;
-  memory: number;
-  compiler: boolean;
-}
+/** A device as discovery reports it, before this process numbers it. */
+export type NativeDevice = Omit<Device, "id">;
 
 export interface NativeProblem {
   backend: string;

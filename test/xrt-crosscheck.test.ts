@@ -37,7 +37,7 @@ let env: NodeJS.ProcessEnv = {};
 function xrtView(spec: XclbinSpec, name: string): XrtView {
   const file = path.join(work, `${name}.xclbin`);
   fs.writeFileSync(file, writeXclbin(spec));
-  const run = spawnSync(dump, [file, "--group-ids"], { env, encoding: "utf8" });
+  const run = spawnSync(dump, [file, "--group-ids"], { env, encoding: "utf8", timeout: 30000 });
   expect(run.status, run.stderr).to.be.oneOf([0, 1]);
   const view = JSON.parse(run.stdout) as XrtView;
   // XRT keeps an argument's banks in a set ordered by handle, not by index.

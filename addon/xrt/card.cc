@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 
 #include "common/error.h"
 #include "xclbin_check.h"
@@ -84,34 +85,42 @@ Card::Placed Card::place(int bank, const Arg& arg) {
   return Placed{std::move(bo), &arg, bank, true};
 }
 
-void Card::execute(const std::string& name, const std::vector<Arg>& args) {
+Card::Started Card::start(size_t index, const RunItem& item) {
+  const std::string& name = *item.kernel;
+  const std::vector<Arg>& args = *item.args;
+  if (item.globalSize > 1) {
+    throw Error("BAD_ARGUMENT", "kernel '" + name + "': XRT kernels run as single tasks, not over " +
+                                    std::to_string(item.globalSize) + " work-items");
+  }
   const auto meta = loaded_->xclbin.get_kernel(name);
   if (!meta.get_handle()) throw Error("BITSTREAM_INVALID", "kernel '" + name + "' is not in the configured xclbin");
   if (meta.get_num_args() != args.size()) {
     throw Error("BAD_ARGUMENT", "kernel '" + name + "' takes " + std::to_string(meta.get_num_args()) +
                                     " arguments, " + std::to_string(args.size()) + " given");
   }
-  loaded_->buffers.purge();
   auto& k = kernel(name);
-  xrt::run run(k);
-  std::vector<Placed> placed;
+  Started started{index, xrt::run(k), {}};
   for (size_t i = 0; i < args.size(); ++i) {
-    const auto index = static_cast<int>(i);
+    const auto at = static_cast<int>(i);
     const Arg& arg = args[i];
     if (arg.kind == Arg::Kind::Scalar) {
-      run.set_arg(index, static_cast<const void*>(arg.scalar.data()), arg.scalar.size());
+      started.run.set_arg(at, static_cast<const void*>(arg.scalar.data()), arg.scalar.size());
       continue;
     }
-    placed.push_back(place(bankOf(k, meta.get_arg(index), index, arg), arg));
-    if (toDevice(arg)) placed.back().bo.sync(XCL_BO_SYNC_BO_TO_DEVICE);
-    run.set_arg(index, placed.back().bo);
+    started.placed.push_back(place(bankOf(k, meta.get_arg(at), at, arg), arg));
+    if (toDevice(arg)) started.placed.back().bo.sync(XCL_BO_SYNC_BO_TO_DEVICE);
+    started.run.set_arg(at, started.placed.back().bo);
   }
-  run.start();
-  const auto state = run.wait();
+  started.run.start();
+  return started;
+}
+
+void Card::finish(Started& started, const RunItem& item) {
+  const auto state = started.run.wait();
   if (state != ERT_CMD_STATE_COMPLETED) {
-    throw Error("DEVICE_ERROR", info_.name + ": kernel '" + name + "' ended in XRT state " + std::to_string(state));
+    throw Error("DEVICE_ERROR", info_.name + ": kernel '" + *item.kernel + "' ended in XRT state " + std::to_string(state));
   }
-  for (auto& p : placed) {
+  for (auto& p : started.placed) {
     if (fromDevice(*p.arg)) {
       p.bo.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
       if (p.pooled) p.bo.read(p.arg->host, p.arg->bytes, 0);
@@ -120,30 +129,52 @@ void Card::execute(const std::string& name, const std::vector<Arg>& args) {
   }
 }
 
-void Card::runMany(const std::vector<RunItem>& items, std::vector<std::exception_ptr>& errors) {
-  errors.assign(items.size(), nullptr);
-  for (size_t i = 0; i < items.size(); ++i) {
-    try {
-      run(*items[i].kernel, *items[i].args, items[i].globalSize);
-    } catch (...) {
-      errors[i] = std::current_exception();
+namespace {
+
+// True when a buffer of `a` and one of `b` share bytes and either writes them.
+bool hazard(const std::vector<Arg>& a, const std::vector<Arg>& b) {
+  for (const Arg& x : a) {
+    if (x.kind != Arg::Kind::Buffer) continue;
+    const auto* xs = static_cast<const char*>(x.host);
+    for (const Arg& y : b) {
+      if (y.kind != Arg::Kind::Buffer || (!fromDevice(x) && !fromDevice(y))) continue;
+      const auto* ys = static_cast<const char*>(y.host);
+      if (xs < ys + y.bytes && ys < xs + x.bytes) return true;
     }
   }
+  return false;
 }
 
-void Card::run(const std::string& kernel, const std::vector<Arg>& args, size_t globalSize) {
+}  // namespace
+
+void Card::runMany(const std::vector<RunItem>& items, std::vector<std::exception_ptr>& errors) {
+  errors.assign(items.size(), nullptr);
   if (!loaded_) throw Error("DEVICE_ERROR", info_.name + ": no bitstream configured");
-  if (globalSize > 1) {
-    throw Error("BAD_ARGUMENT", "kernel '" + kernel + "': XRT kernels run as single tasks, not over " +
-                                    std::to_string(globalSize) + " work-items");
+  loaded_->buffers.purge();
+  const auto guarded = [&](size_t i, const std::function<void()>& step) {
+    try {
+      step();
+    } catch (const Error&) {
+      errors[i] = std::current_exception();
+    } catch (const std::exception& e) {
+      errors[i] = std::make_exception_ptr(Error("DEVICE_ERROR", info_.name + ": kernel '" + *items[i].kernel + "': " + e.what()));
+    }
+  };
+  std::vector<Started> running;
+  const auto drain = [&] {
+    for (auto& started : running) guarded(started.item, [&] { finish(started, items[started.item]); });
+    running.clear();
+  };
+  for (size_t i = 0; i < items.size(); ++i) {
+    for (const auto& started : running) {
+      if (hazard(*items[i].args, *items[started.item].args)) {
+        drain();
+        break;
+      }
+    }
+    guarded(i, [&] { running.push_back(start(i, items[i])); });
   }
-  try {
-    execute(kernel, args);
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Error("DEVICE_ERROR", info_.name + ": kernel '" + kernel + "': " + e.what());
-  }
+  drain();
 }
 
 }  // namespace xrt_plugin

@@ -2,6 +2,7 @@
 // runtime Device interface.
 #pragma once
 
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,13 +28,13 @@ class Card : public Device {
   void configure(const Bitstream& bitstream) override;
   // Drops the xclbin, its kernels and buffers, and closes the device.
   void unconfigure() override;
-  // Runs the requests one after the other (XRT runs are not overlapped yet).
-  void runMany(const std::vector<RunItem>& items,
-               std::vector<std::exception_ptr>& errors) override;
+  // Starts the requests one after the other, each on a free compute unit,
+  // then waits for them. A request whose buffers overlap those of one still
+  // running (either side writing) first waits for it, so results are as if
+  // run in order. XRT kernels are single tasks: a globalSize above 1 fails.
+  void runMany(const std::vector<RunItem>& items, std::vector<std::exception_ptr>& errors) override;
 
  private:
-  // XRT kernels are single-task: `globalSize` must be 1.
-  void run(const std::string& kernel, const std::vector<Arg>& args, size_t globalSize);
   struct Loaded {
     Loaded(xrt::device d, xrt::xclbin x, std::string i)
         : device(std::move(d)), xclbin(std::move(x)), id(std::move(i)), buffers(device) {}
@@ -51,10 +52,18 @@ class Card : public Device {
     bool pooled;
   };
 
+  // A started request.
+  struct Started {
+    size_t item;
+    xrt::run run;
+    std::vector<Placed> placed;
+  };
+
   xrt::kernel& kernel(const std::string& name);
   int bankOf(const xrt::kernel& k, const xrt::xclbin::arg& meta, int index, const Arg& arg) const;
   Placed place(int bank, const Arg& arg);
-  void execute(const std::string& name, const std::vector<Arg>& args);
+  Started start(size_t index, const RunItem& item);
+  void finish(Started& started, const RunItem& item);
 
   unsigned index_;
   DeviceInfo info_;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -176,6 +177,14 @@ Arg buffer(const BlockPtr& block, Access access, int bank = -1) {
   return arg;
 }
 
+// One request through Device::runMany; rethrows its error.
+void run(Device& device, const std::string& kernel, const std::vector<Arg>& args, size_t globalSize = 1) {
+  std::vector<std::exception_ptr> errors;
+  device.runMany({{&kernel, &args, globalSize}}, errors);
+  if (errors.size() != 1) throw std::logic_error("runMany left errors unsized");
+  if (errors[0]) std::rethrow_exception(errors[0]);
+}
+
 Arg scalar(uint32_t value) {
   Arg arg;
   arg.scalar.resize(sizeof value);
@@ -198,32 +207,42 @@ void noopTests(const std::string& dir, const std::string& plugins) {
   expectError("malformed XML refused by XRT", "BITSTREAM_INVALID", [&] { device.configure({"b@1", "binary", dir + "/badxml.xclbin", "", ""}); });
   const auto truncated = write(dir + "/truncated.xclbin", [&] { auto i = slurp(vadd.path); i.resize(i.size() / 2); return i; }());
   expectError("truncated xclbin refused", "BITSTREAM_INVALID", [&] { device.configure({"t@1", "binary", truncated, "", ""}); });
-  expectError("run before configure", "DEVICE_ERROR", [&] { device.run("vadd", {}, 1); });
+  expectError("run before configure", "DEVICE_ERROR", [&] { run(device, "vadd", {}); });
 
   device.configure(vadd);
   check(true, "generated xclbin loads on the noop device");
   const size_t n = 1024;
   auto a = std::make_shared<Block>(n * 4), b = std::make_shared<Block>(n * 4), c = std::make_shared<Block>(n * 4);
   static_cast<float*>(c->data())[7] = 42.0f;
-  device.run("vadd", {buffer(a, Access::Read), buffer(b, Access::Read), buffer(c, Access::Write), scalar(n)}, 1);
+  run(device, "vadd", {buffer(a, Access::Read), buffer(b, Access::Read), buffer(c, Access::Write), scalar(n)});
   check(static_cast<float*>(c->data())[7] == 42.0f, "run started and waited (noop kernel: output untouched)");
 
   std::vector<float> plain(n + 1, 3.0f);  // not alloc()ed, and misaligned: copied through a pooled BO
   Arg copied = buffer(c, Access::ReadWrite);
   copied.block.reset();
   copied.host = plain.data() + 1;
-  device.run("vadd", {buffer(a, Access::Read), buffer(b, Access::Read), copied, scalar(n)}, 1);
+  run(device, "vadd", {buffer(a, Access::Read), buffer(b, Access::Read), copied, scalar(n)});
   check(plain[1] == 3.0f && plain[n] == 3.0f, "copied buffer round trip");
 
-  device.run("vadd", {buffer(a, Access::Read, 0), buffer(b, Access::Read), buffer(c, Access::Write, 1), scalar(n)}, 1);
+  run(device, "vadd", {buffer(a, Access::Read, 0), buffer(b, Access::Read), buffer(c, Access::Write, 1), scalar(n)});
   check(true, "banks named by metadata and wired in the xclbin");
   expectError("bank not wired to the argument", "BITSTREAM_INVALID",
-              [&] { device.run("vadd", {buffer(a, Access::Read, 1), buffer(b, Access::Read), buffer(c, Access::Write), scalar(n)}, 1); });
-  expectError("wrong argument count", "BAD_ARGUMENT", [&] { device.run("vadd", {buffer(a, Access::Read)}, 1); });
+              [&] { run(device, "vadd", {buffer(a, Access::Read, 1), buffer(b, Access::Read), buffer(c, Access::Write), scalar(n)}); });
+  expectError("wrong argument count", "BAD_ARGUMENT", [&] { run(device, "vadd", {buffer(a, Access::Read)}); });
   expectError("buffer for a scalar", "BAD_ARGUMENT",
-              [&] { device.run("vadd", {buffer(a, Access::Read), buffer(b, Access::Read), buffer(c, Access::Write), buffer(c, Access::Read)}, 1); });
-  expectError("NDRange refused", "BAD_ARGUMENT", [&] { device.run("vadd", {}, 64); });
-  expectError("unknown kernel", "BITSTREAM_INVALID", [&] { device.run("nope", {}, 1); });
+              [&] { run(device, "vadd", {buffer(a, Access::Read), buffer(b, Access::Read), buffer(c, Access::Write), buffer(c, Access::Read)}); });
+  expectError("NDRange refused", "BAD_ARGUMENT", [&] { run(device, "vadd", {}, 64); });
+  expectError("unknown kernel", "BITSTREAM_INVALID", [&] { run(device, "nope", {}); });
+
+  // Several requests at once: started together, a failing one does not stop the others;
+  // the second reads what the first writes, so it waits for it.
+  const std::string vadd_ = "vadd", nope = "nope";
+  const std::vector<Arg> first{buffer(a, Access::Read), buffer(b, Access::Read), buffer(c, Access::Write), scalar(n)};
+  const std::vector<Arg> second{buffer(c, Access::Read), buffer(b, Access::Read), buffer(a, Access::Write), scalar(n)};
+  const std::vector<Arg> third{buffer(b, Access::Read), buffer(b, Access::Read), buffer(b, Access::ReadWrite), scalar(n)};
+  std::vector<std::exception_ptr> errors;
+  device.runMany({{&vadd_, &first, 1}, {&nope, &first, 1}, {&vadd_, &second, 1}, {&vadd_, &third, 1}}, errors);
+  check(errors.size() == 4 && !errors[0] && errors[1] && !errors[2] && !errors[3], "runMany: errors per request, the rest run");
 
   // The BOs themselves: user pointer over the block, in the bank asked for.
   xrt::device raw(0u);
@@ -240,7 +259,7 @@ void noopTests(const std::string& dir, const std::string& plugins) {
   check(buffers.take(0, 4096) == pooled, "pooled BO reused");
 
   device.unconfigure();
-  expectError("run after unconfigure", "DEVICE_ERROR", [&] { device.run("vadd", {}, 1); });
+  expectError("run after unconfigure", "DEVICE_ERROR", [&] { run(device, "vadd", {}); });
 }
 
 }  // namespace
@@ -255,5 +274,8 @@ int main(int argc, char** argv) {
   else if (mode == "nocard") noCardTests(dir, plugins + "/real");
   else if (mode == "noop") noopTests(dir, plugins + "/real");
   else return 2;
-  return failures == 0 ? 0 : 1;
+  // Skips XRT 2.13's exit-time teardown, seen to hang (kds::stop joining its
+  // monitor thread) about once in a hundred short runs on the no-op shim.
+  std::fflush(stdout);
+  std::_Exit(failures == 0 ? 0 : 1);
 }

@@ -3,6 +3,7 @@
 // --group-ids it also loads the xclbin on device 0 (run it on XRT's no-op
 // shim) and prints xrt::kernel::group_id of each buffer argument.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <xrt/xrt_device.h>
@@ -72,7 +73,12 @@ int main(int argc, char** argv) {
     std::printf("%s]}\n", out.c_str());
   } catch (const std::exception& e) {
     std::printf("{\"error\":%s}\n", quote(e.what()).c_str());
-    return 1;
+    std::fflush(stdout);
+    std::_Exit(1);
   }
-  return 0;
+  // Skips XRT 2.13's exit-time teardown, which was seen to hang (kds::stop
+  // joining its monitor thread) about once in a hundred short runs on the
+  // no-op shim under load; everything this tool does is done by now.
+  std::fflush(stdout);
+  std::_Exit(0);
 }

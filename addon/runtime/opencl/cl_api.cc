@@ -83,4 +83,17 @@ void check(cl_int code, const char* what) {
   }
 }
 
+void createContext(cl_platform_id platform, cl_device_id device, cl_context* context,
+                   cl_command_queue* queue) {
+  const Api& cl = api();
+  cl_int status = CL_SUCCESS;
+  const cl_context_properties properties[] = {
+      CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(platform), 0};
+  *context = cl.clCreateContext(properties, 1, &device, nullptr, nullptr, &status);
+  check(status, "clCreateContext");
+  *queue = cl.clCreateCommandQueue(*context, device, 0, &status);
+  if (status != CL_SUCCESS) cl.clReleaseContext(*context);
+  check(status, "clCreateCommandQueue");
+}
+
 }  // namespace inaccel::opencl

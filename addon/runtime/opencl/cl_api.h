@@ -38,4 +38,8 @@ const char* errorName(cl_int code);
 // Throws Error("DEVICE_ERROR", "<what>: CL_...") when code != CL_SUCCESS.
 void check(cl_int code, const char* what);
 
+// A context of the one device, and an in-order queue on it. Throws as check().
+void createContext(cl_platform_id platform, cl_device_id device, cl_context* context,
+                   cl_command_queue* queue);
+
 }  // namespace inaccel::opencl

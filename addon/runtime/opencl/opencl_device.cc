@@ -79,14 +79,7 @@ OpenclDevice::~OpenclDevice() {
 
 void OpenclDevice::ensureContext() {
   if (context_) return;
-  const Api& cl = api();
-  cl_int status = CL_SUCCESS;
-  const cl_context_properties properties[] = {
-      CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(platform_), 0};
-  context_ = cl.clCreateContext(properties, 1, &device_, nullptr, nullptr, &status);
-  check(status, "clCreateContext");
-  queue_ = cl.clCreateCommandQueue(context_, device_, 0, &status);
-  check(status, "clCreateCommandQueue");
+  createContext(platform_, device_, &context_, &queue_);
   buffers_.setContext(context_);
 }
 

@@ -20,14 +20,7 @@ constexpr size_t kPage = 4096;
 class PinnedAllocator : public HostAllocator {
  public:
   PinnedAllocator(cl_platform_id platform, cl_device_id device) {
-    const Api& cl = api();
-    cl_int status = CL_SUCCESS;
-    const cl_context_properties properties[] = {
-        CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(platform), 0};
-    context_ = cl.clCreateContext(properties, 1, &device, nullptr, nullptr, &status);
-    check(status, "clCreateContext");
-    queue_ = cl.clCreateCommandQueue(context_, device, 0, &status);
-    check(status, "clCreateCommandQueue");
+    createContext(platform, device, &context_, &queue_);
   }
 
   const char* name() const override { return "pinned"; }
