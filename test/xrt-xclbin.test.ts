@@ -6,7 +6,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InaccelError } from "../src/errors";
 import { parseMetadata } from "../src/repository/metadata";
+import { Repository } from "../src/repository";
 import { importXclbin, parseXclbin, xclbinToBitstream } from "../src/xclbin";
+import { runChild } from "./helpers/child";
 import { arbitrarySpec, expectedKernels, Kind, memTopology, connectivity, vaddSpec, writeXclbin, type XclbinSpec } from "./helpers/xclbin-writer";
 
 const dir = fs.mkdtempSync(path.join(process.env.INACCEL_TEST_ROOT ?? "/tmp", "xclbin-"));
@@ -173,5 +175,33 @@ describe("xclbin import", () => {
       expect(error.code, name).to.equal("BITSTREAM_INVALID");
       expect(error.message, name).to.contain(why);
     }
+  });
+});
+
+describe("inaccel bitstream install of an xclbin", () => {
+  it("installs an .xclbin file, or a folder holding one, writing its bitstream.json", async () => {
+    const root = fs.mkdtempSync(path.join(dir, "repo-"));
+    const repo = new Repository({ root, system: [] });
+    const installed = await repo.install(file("vadd.xclbin", vaddSpec()));
+    expect(installed.installed).to.equal(true);
+    const listed = repo.list().find((b) => b.id === "vadd");
+    expect(listed?.platform).to.deep.include({ name: "xilinx_u250_gen3x16_xdma_4_1_202210_1" });
+    expect(fs.readdirSync(path.join(root, "vadd", listed!.version)).sort()).to.deep.equal(["bitstream.json", "vadd.xclbin"]);
+    // The same through the CLI, from a folder holding the xclbin and no bitstream.json.
+    const holder = fs.mkdtempSync(path.join(dir, "cli-"));
+    fs.writeFileSync(path.join(holder, "krnl.xclbin"), writeXclbin(vaddSpec()));
+    const cliRoot = fs.mkdtempSync(path.join(dir, "repo-"));
+    const cli = await runChild(
+      `process.argv = ["node", "inaccel", "bitstream", "install", ${JSON.stringify(holder)}]; require("./src/cli/main.ts");`,
+      { INACCEL_REPOSITORY: cliRoot },
+    );
+    expect(cli.code, cli.stderr).to.equal(0);
+    expect(fs.readdirSync(cliRoot).filter((n) => !n.startsWith("."))).to.deep.equal(["krnl"]);
+    // A corrupt xclbin leaves the repository as it was.
+    const before = fs.readdirSync(root).sort();
+    const broken = path.join(dir, "broken.xclbin");
+    fs.writeFileSync(broken, writeXclbin(vaddSpec()).subarray(0, 100));
+    expect((await refusal(repo.install(broken))).code).to.equal("BITSTREAM_INVALID");
+    expect(fs.readdirSync(root).sort()).to.deep.equal(before);
   });
 });

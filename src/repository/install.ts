@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { InaccelError } from "../errors";
 import { bitstreamFolder, extractArchive } from "./archive";
+import { importXclbin } from "../xclbin";
 import { download } from "./download";
 import { readFolder, type FolderBitstream } from "./folder";
 import type { Limits } from "./limits";
@@ -18,7 +19,9 @@ export interface Installed {
 
 /**
  * Installs a bitstream from a folder, a tar archive (plain or gzip) or an
- * http(s) URL of one into `<root>/<id>/<version>`.
+ * http(s) URL of one into `<root>/<id>/<version>`. An `.xclbin` file, or a
+ * folder holding one and no bitstream.json, gets its bitstream.json written
+ * from the xclbin's own metadata (src/xclbin).
  *
  * Everything happens in a staging folder inside `root` (`.install-*`, which
  * listings skip), checked file by file, then becomes visible in one
@@ -35,9 +38,13 @@ export async function installBitstream(source: string, root: string, limits: Lim
   fs.mkdirSync(root, { recursive: true });
   removeStale(root);
   const staging = fs.mkdtempSync(path.join(root, ".install-"));
+  let imported: string | undefined;
   try {
     let dir: string;
-    if (stat?.isDirectory()) {
+    if (stat && needsImport(local, stat)) {
+      imported = (await importXclbin(local)).folder;
+      dir = imported;
+    } else if (stat?.isDirectory()) {
       dir = local;
     } else if (stat && path.basename(local) === METADATA_FILE) {
       dir = path.dirname(local);
@@ -56,7 +63,15 @@ export async function installBitstream(source: string, root: string, limits: Lim
     return commit(readFolder(copy, { verify: true, limits }), root, limits);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+    if (imported) fs.rmSync(imported, { recursive: true, force: true });
   }
+}
+
+/** An .xclbin file, or a folder with an .xclbin and no bitstream.json. */
+function needsImport(local: string, stat: fs.Stats): boolean {
+  if (stat.isFile()) return local.toLowerCase().endsWith(".xclbin");
+  if (!stat.isDirectory() || fs.existsSync(path.join(local, METADATA_FILE))) return false;
+  return fs.readdirSync(local).some((name) => name.toLowerCase().endsWith(".xclbin"));
 }
 
 /** Copies a checked bitstream's files and its completed bitstream.json into `dest`, read-only. */
