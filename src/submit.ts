@@ -57,6 +57,7 @@ export async function submit(req: Request, options: SubmitOptions = {}): Promise
   }
   const kernels = [...fitting.entries()];
   const [, first] = kernels[0]!;
+  // Bitstreams of one accelerator id share its signature: the first one types the arguments.
   const args = typeArguments(req.accelerator, first.arguments, req.args);
   const job: NativeJob = {
     accelerator: req.accelerator,

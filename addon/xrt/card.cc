@@ -14,6 +14,20 @@ namespace {
 bool toDevice(const Arg& arg) { return arg.access != Access::Write; }
 bool fromDevice(const Arg& arg) { return arg.access != Access::Read; }
 
+// True when a buffer of `a` and one of `b` share bytes and either writes them.
+bool hazard(const std::vector<Arg>& a, const std::vector<Arg>& b) {
+  for (const Arg& x : a) {
+    if (x.kind != Arg::Kind::Buffer) continue;
+    const auto* xs = static_cast<const char*>(x.host);
+    for (const Arg& y : b) {
+      if (y.kind != Arg::Kind::Buffer || (!fromDevice(x) && !fromDevice(y))) continue;
+      const auto* ys = static_cast<const char*>(y.host);
+      if (xs < ys + y.bytes && ys < xs + x.bytes) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void Card::configure(const Bitstream& bitstream) {
@@ -128,24 +142,6 @@ void Card::finish(Started& started, const RunItem& item) {
     if (p.pooled) loaded_->buffers.put(p.bank, p.arg->bytes, std::move(p.bo));
   }
 }
-
-namespace {
-
-// True when a buffer of `a` and one of `b` share bytes and either writes them.
-bool hazard(const std::vector<Arg>& a, const std::vector<Arg>& b) {
-  for (const Arg& x : a) {
-    if (x.kind != Arg::Kind::Buffer) continue;
-    const auto* xs = static_cast<const char*>(x.host);
-    for (const Arg& y : b) {
-      if (y.kind != Arg::Kind::Buffer || (!fromDevice(x) && !fromDevice(y))) continue;
-      const auto* ys = static_cast<const char*>(y.host);
-      if (xs < ys + y.bytes && ys < xs + x.bytes) return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 void Card::runMany(const std::vector<RunItem>& items, std::vector<std::exception_ptr>& errors) {
   errors.assign(items.size(), nullptr);
