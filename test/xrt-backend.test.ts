@@ -4,10 +4,10 @@
 // shim's kernels do nothing: these runs prove the host paths (import,
 // install, resolve, configure, buffers, start/wait), never a result.
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, runChild } from "./helpers/child";
+import { xrtShimFolder } from "./helpers/xclbin-writer";
 
 // Where the loader will look (addon/runtime/plugin.h).
 const PLUGIN = (process.env.INACCEL_PLUGIN_DIR
@@ -15,17 +15,6 @@ const PLUGIN = (process.env.INACCEL_PLUGIN_DIR
   : ["build/Release/libinaccel_xrt.so", "build/Release/lib.target/libinaccel_xrt.so"].map((p) => path.join(ROOT, p)))
   .find((p) => fs.existsSync(p));
 const work = fs.mkdtempSync(path.join(process.env.INACCEL_TEST_ROOT ?? "/tmp", "xrt-backend-"));
-
-/** A folder for $XILINX_XRT: XRT loads its shims from $XILINX_XRT/lib, Debian keeps them elsewhere. */
-function shimFolder(): string {
-  const lib = path.dirname(execFileSync("sh", ["-c", "ldconfig -p | awk '/libxrt_coreutil\\.so\\.2 /{print $NF; exit}'"]).toString().trim());
-  const folder = path.join(work, "xrt");
-  fs.mkdirSync(path.join(folder, "lib"), { recursive: true });
-  for (const name of fs.readdirSync(lib).filter((n) => /^libxrt_.*\.so\.2$/.test(n))) {
-    fs.symlinkSync(path.join(lib, name), path.join(folder, "lib", name));
-  }
-  return folder;
-}
 
 const LIST = `
   const { hostDevices } = require("./src/stats");
@@ -60,7 +49,7 @@ describe("XRT backend in the library", function () {
 
   before(function () {
     if (!PLUGIN) this.skip(); // built only where XRT's headers are
-    xrtFolder = shimFolder();
+    xrtFolder = xrtShimFolder(work);
   });
 
   it("without XILINX_XRT: no XRT device, the reason, OpenCL devices as before", async () => {

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { parseXclbin } from "../src/xclbin";
-import { arbitrarySpec, vaddSpec, writeXclbin, type XclbinSpec } from "./helpers/xclbin-writer";
+import { arbitrarySpec, vaddSpec, writeXclbin, xrtShimFolder, type XclbinSpec } from "./helpers/xclbin-writer";
 
 interface XrtView {
   xsa: string;
@@ -20,17 +20,6 @@ interface XrtView {
 const HEADER = "/usr/include/xrt/xrt/xrt_device.h";
 const work = fs.mkdtempSync(path.join(process.env.INACCEL_TEST_ROOT ?? "/tmp", "xrt-crosscheck-"));
 const dump = path.join(work, "xrt_xclbin_dump");
-
-/** XRT looks for its shims under $XILINX_XRT/lib; Debian keeps them in the multiarch folder. */
-function shimFolder(): string {
-  const lib = path.dirname(execFileSync("sh", ["-c", "ldconfig -p | awk '/libxrt_coreutil\\.so\\.2 /{print $NF; exit}'"]).toString().trim());
-  const folder = path.join(work, "xrt");
-  fs.mkdirSync(path.join(folder, "lib"), { recursive: true });
-  for (const name of fs.readdirSync(lib).filter((n) => /^libxrt_.*\.so\.2$/.test(n))) {
-    fs.symlinkSync(path.join(lib, name), path.join(folder, "lib", name));
-  }
-  return folder;
-}
 
 let env: NodeJS.ProcessEnv = {};
 
@@ -73,7 +62,7 @@ describe("xclbin import cross-checked with XRT's parser", function () {
     execFileSync("g++", ["-std=c++17", "-O1", "-I/usr/include/xrt", "test/native/xrt_xclbin_dump.cc", "-lxrt_coreutil", "-o", dump]);
     env = {
       ...process.env,
-      XILINX_XRT: process.env.XILINX_XRT ?? shimFolder(),
+      XILINX_XRT: process.env.XILINX_XRT ?? xrtShimFolder(work),
       XCL_EMULATION_MODE: "noop", // group ids need a device: XRT's no-op shim
     };
   });

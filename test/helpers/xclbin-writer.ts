@@ -4,6 +4,9 @@
 // MEM_TOPOLOGY, CONNECTIVITY and the EMBEDDED_METADATA XML, plus a dummy
 // BITSTREAM. No vendor tool is involved, so these files program nothing.
 import fc from "fast-check";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** Section kinds of xclbin.h's axlf_section_kind used by the tests. */
 export const Kind = {
@@ -305,4 +308,19 @@ export function expectedKernels(spec: XclbinSpec) {
       return { name: a.name, index, type: a.type, memories: [...new Set(banks)].sort((x, y) => x - y), bank: banks[0] };
     }),
   }));
+}
+
+/**
+ * A folder to point $XILINX_XRT at: XRT loads its shims from $XILINX_XRT/lib,
+ * while Debian installs them in the multiarch folder, so this links them.
+ */
+export function xrtShimFolder(parent: string): string {
+  const found = execFileSync("sh", ["-c", "PATH=$PATH:/sbin:/usr/sbin ldconfig -p | awk '/libxrt_coreutil\\.so\\.2 /{print $NF; exit}'"]).toString().trim();
+  const lib = path.dirname(found);
+  const folder = path.join(parent, "xrt");
+  fs.mkdirSync(path.join(folder, "lib"), { recursive: true });
+  for (const name of fs.readdirSync(lib).filter((n) => /^libxrt_.*\.so\.2$/.test(n))) {
+    fs.symlinkSync(path.join(lib, name), path.join(folder, "lib", name));
+  }
+  return folder;
 }

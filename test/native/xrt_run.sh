@@ -33,7 +33,7 @@ rm "$tmp/libgone.so"
   addon/xrt/xclbin_check.cc addon/xrt/buffers.cc addon/memory/*.cc -lxrt_coreutil -ldl -o "$tmp/xrt_test"
 npx tsx test/native/xrt_make_xclbin.ts "$tmp/xclbin"
 # XRT loads its shims from $XILINX_XRT/lib; Debian installs them in the multiarch folder.
-libdir=$(dirname "$(ldconfig -p | awk '/libxrt_coreutil\.so\.2 /{print $NF; exit}')")
+libdir=$(dirname "$(PATH=$PATH:/sbin:/usr/sbin ldconfig -p | awk '/libxrt_coreutil\.so\.2 /{print $NF; exit}')")
 ln -s "$libdir"/libxrt_*.so.2 "$tmp/xrt/lib/"
 set +e
 
