@@ -6,18 +6,8 @@
 // reference run over the same planes.
 //   node examples/filter2d.mjs [width] [height] [frames]   (default 1920 1080 4)
 import * as inaccel from "inaccel";
-import { compareExact, filter2d } from "../dist/reference/index.js";
+import { compareExact, filter2d, timeLine, warm } from "inaccel/reference";
 
-// Times the second of two runs: the first builds the device's program (or
-// loads it from the cache) and touches the buffers, or compiles the JS loop.
-async function warm(run) {
-  let start = performance.now();
-  await run();
-  const firstMs = performance.now() - start;
-  start = performance.now();
-  const value = await run();
-  return { value, firstMs, ms: performance.now() - start };
-}
 
 const width = Number(process.argv[2] ?? 1920);
 const height = Number(process.argv[3] ?? 1080);
@@ -59,6 +49,5 @@ planes.forEach(({ name, w, h, dst }, i) => {
 console.log(`${failed === 0 ? "PASS" : "FAIL"} image.filter2d ksize ${ksize} on ${frames} ${width}x${height} YUV 4:2:0 ` +
   `frame(s), ${planes.length} planes: ${device.ms.toFixed(2)} ms`);
 for (const [ran, count] of perDevice) console.log(`  device ${ran}: ${count} planes`);
-console.log(`TIME image.filter2d device=${device.ms.toFixed(2)} js=${js.ms.toFixed(2)} ` +
-  `speedup=${(js.ms / device.ms).toFixed(2)} first=${device.firstMs.toFixed(2)}`);
+console.log(timeLine("image.filter2d", device.ms, js.ms, device.firstMs));
 process.exitCode = failed === 0 ? 0 : 1;

@@ -2,18 +2,8 @@
 // against the JavaScript reference and timed against it.
 //   node examples/gemm.mjs [M] [N] [K]        (default 512 512 512)
 import * as inaccel from "inaccel";
-import { compareClose, gemm, SUM_TOLERANCE } from "../dist/reference/index.js";
+import { compareClose, gemm, SUM_TOLERANCE, timeLine, warm } from "inaccel/reference";
 
-// Times the second of two runs: the first builds the device's program (or
-// loads it from the cache) and touches the buffers, or compiles the JS loop.
-async function warm(run) {
-  let start = performance.now();
-  await run();
-  const firstMs = performance.now() - start;
-  start = performance.now();
-  const value = await run();
-  return { value, firstMs, ms: performance.now() - start };
-}
 
 const [M, N, K] = [2, 3, 4].map((i) => Number(process.argv[i] ?? 512));
 const random = (length) => {
@@ -34,6 +24,5 @@ const gflops = (2 * M * N * K) / (result.runMs * 1e6);
 console.log(`${check.ok ? "PASS" : "FAIL"} linalg.gemm ${M}x${K} * ${K}x${N} on ${result.device.name} ` +
   `(${result.device.platform.name}): ${device.ms.toFixed(2)} ms, ${result.runMs.toFixed(2)} ms on the device ` +
   `(${gflops.toFixed(1)} GFLOP/s with transfers); ${check.summary}`);
-console.log(`TIME linalg.gemm device=${device.ms.toFixed(2)} js=${js.ms.toFixed(2)} ` +
-  `speedup=${(js.ms / device.ms).toFixed(2)} first=${device.firstMs.toFixed(2)}`);
+console.log(timeLine("linalg.gemm", device.ms, js.ms, device.firstMs));
 process.exitCode = check.ok ? 0 : 1;

@@ -4,7 +4,7 @@
 // per iteration.
 //   node examples/logistic-regression.mjs [n] [d] [iterations]   (default 100000 64 20)
 import * as inaccel from "inaccel";
-import { compareClose, logisticRegressionGradients, SUM_TOLERANCE } from "../dist/reference/index.js";
+import { compareClose, logisticRegressionGradients, SUM_TOLERANCE, timeLine } from "inaccel/reference";
 
 const n = Number(process.argv[2] ?? 100_000);
 const d = Number(process.argv[3] ?? 64);
@@ -63,6 +63,5 @@ deviceMs /= iterations;
 jsMs /= iterations;
 console.log(`${failed === 0 ? "PASS" : "FAIL"} ml.logisticregression.gradients n=${n} d=${d}: ${iterations} iterations, ` +
   `${deviceMs.toFixed(2)} ms each; training accuracy ${(100 * accuracy(w)).toFixed(1)}%`);
-console.log(`TIME ml.logisticregression.gradients device=${deviceMs.toFixed(2)} js=${jsMs.toFixed(2)} ` +
-  `speedup=${(jsMs / deviceMs).toFixed(2)} first=${firstMs.toFixed(2)}`);
+console.log(timeLine("ml.logisticregression.gradients", deviceMs, jsMs, firstMs));
 process.exitCode = failed === 0 ? 0 : 1;

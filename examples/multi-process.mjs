@@ -6,7 +6,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as inaccel from "inaccel";
-import { seededRandom, TRIALS } from "../dist/reference/index.js";
+import { seededRandom, TRIALS } from "inaccel/reference";
 
 // Small problems, so that requests from all workers interleave on the devices.
 const MIX = [

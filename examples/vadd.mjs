@@ -2,18 +2,8 @@
 // and timed against it.
 //   node examples/vadd.mjs [size]
 import * as inaccel from "inaccel";
-import { compareExact, vectorAddition } from "../dist/reference/index.js";
+import { compareExact, timeLine, vectorAddition, warm } from "inaccel/reference";
 
-// Times the second of two runs: the first builds the device's program (or
-// loads it from the cache) and touches the buffers, or compiles the JS loop.
-async function warm(run) {
-  let start = performance.now();
-  await run();
-  const firstMs = performance.now() - start;
-  start = performance.now();
-  const value = await run();
-  return { value, firstMs, ms: performance.now() - start };
-}
 
 const n = Number(process.argv[2] ?? 1 << 20);
 const a = inaccel.alloc(Float32Array, n);
@@ -31,6 +21,5 @@ const check = compareExact(c, js.value);
 const { name, platform } = device.value.device;
 console.log(`${check.ok ? "PASS" : "FAIL"} vector.addition n=${n} on ${name} (${platform.name}): ` +
   `${device.ms.toFixed(2)} ms; ${check.summary}`);
-console.log(`TIME vector.addition device=${device.ms.toFixed(2)} js=${js.ms.toFixed(2)} ` +
-  `speedup=${(js.ms / device.ms).toFixed(2)} first=${device.firstMs.toFixed(2)}`);
+console.log(timeLine("vector.addition", device.ms, js.ms, device.firstMs));
 process.exitCode = check.ok ? 0 : 1;

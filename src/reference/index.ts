@@ -11,3 +11,4 @@ export { logisticRegressionGradients } from "./ml";
 export { seededRandom } from "./random";
 export { SUM_TOLERANCE, TRIALS, type Trial, type TrialMaker } from "./trials";
 export { vectorAddition, vectorMultiplication } from "./vector";
+export { timeLine, warm, type Timed } from "./timing";
