@@ -10,7 +10,6 @@ namespace {
 
 class AlignedAllocator : public HostAllocator {
  public:
-  const char* name() const override { return "aligned"; }
   void* allocate(size_t bytes) override {
     void* data = nullptr;
     if (posix_memalign(&data, 4096, bytes) != 0) throw std::bad_alloc();

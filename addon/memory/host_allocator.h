@@ -11,7 +11,6 @@ namespace inaccel {
 class HostAllocator {
  public:
   virtual ~HostAllocator() = default;
-  virtual const char* name() const = 0;
   // Page-aligned (4096) memory of at least `bytes`; throws std::bad_alloc.
   virtual void* allocate(size_t bytes) = 0;
   virtual void deallocate(void* data, size_t bytes) = 0;

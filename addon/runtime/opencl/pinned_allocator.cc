@@ -23,7 +23,6 @@ class PinnedAllocator : public HostAllocator {
     createContext(platform, device, &context_, &queue_);
   }
 
-  const char* name() const override { return "pinned"; }
 
   void* allocate(size_t bytes) override {
     const Api& cl = api();
