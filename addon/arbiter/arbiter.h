@@ -93,6 +93,9 @@ class Lease {
   // True when another process waits to reconfigure this device: the holder
   // should release after the request in hand instead of batching more.
   bool contended() const;
+  // True when another process has requests queued for this device: the
+  // holder should hand it over once its time slice is spent.
+  bool othersQueued() const;
   void release();
 
  private:

@@ -160,7 +160,10 @@ Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t has
 
 void Arbiter::Impl::release(uint32_t d, bool whole) {
   DeviceLocal& local_ = local[d];
-  if (!whole) unlockByte(fd(), lockAt::device(d));
+  if (!whole) {
+    unlockByte(fd(), lockAt::runner(d));
+    unlockByte(fd(), lockAt::device(d));
+  }
   {
     std::lock_guard<std::mutex> lock(local_.m);
     if (whole)
@@ -192,6 +195,9 @@ Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId) {
   Grant grant;
   try {
     grant = whole ? im.underWhole(device, bitstreamId) : im.acquireShared(device, bitstreamId);
+    // Runs are serialised among holders of the configuration: concurrent
+    // processes on one GPU make it switch contexts per kernel.
+    if (!whole) lockByte(im.fd(), lockAt::runner(device), LockType::Exclusive, true);
   } catch (...) {
     im.release(device, whole);  // unlocking a byte not held is harmless
     throw;
@@ -227,6 +233,8 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 Lease::~Lease() { release(); }
 
 bool Lease::contended() const { return arbiter_ && arbiter_->impl_->writerWaiting(device_); }
+
+bool Lease::othersQueued() const { return arbiter_ && arbiter_->impl_->othersUsing(device_); }
 
 void Lease::release() {
   if (!arbiter_) return;

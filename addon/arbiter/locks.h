@@ -20,11 +20,12 @@ namespace arb {
 namespace lockAt {
 constexpr off_t kTable = 0;           // short: guards state updates
 constexpr off_t kSlotBase = 0x100;    // + slot: held for the slot owner's life
-constexpr off_t kDeviceBase = 0x1000; // + 4 * device + {0,1,2}
+constexpr off_t kDeviceBase = 0x1000; // + 4 * device + {0,1,2,3}
 inline off_t slot(uint32_t s) { return kSlotBase + s; }
 inline off_t turnstile(uint32_t d) { return kDeviceBase + 4 * off_t(d); }
 inline off_t device(uint32_t d) { return kDeviceBase + 4 * off_t(d) + 1; }
 inline off_t whole(uint32_t d) { return kDeviceBase + 4 * off_t(d) + 2; }
+inline off_t runner(uint32_t d) { return kDeviceBase + 4 * off_t(d) + 3; }
 }  // namespace lockAt
 
 enum class LockType { Shared, Exclusive };

@@ -13,8 +13,12 @@ namespace {
 // How often an idle worker checks whether another process reconfigured its
 // device, to drop what it loaded without waiting for JavaScript.
 constexpr auto kIdlePoll = std::chrono::milliseconds(100);
-// Jobs run back to back under one lease while nobody waits to reconfigure.
-constexpr int kMaxBatch = 64;
+// How long a worker keeps its device while other processes wait for it, and
+// how long it then leaves the device to them. Measured on an H100 with four
+// processes (docs/performance.md): slices of 4/10/20 ms gave 0.60/0.69/0.67
+// of one process's throughput; hand-overs of 50/200/1000 us 0.72/0.69/0.68.
+constexpr uint64_t kSliceNs = 10000000;
+constexpr auto kHandOver = std::chrono::microseconds(50);
 // Jobs handed to the device at once, with one wait for all of them.
 constexpr size_t kPipeline = 16;
 // How long an emptied worker watches its queue before sleeping.
@@ -138,34 +142,45 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
     return;
   }
   // `first` and the jobs queued behind it for the same bitstream go to the
-  // device together, kPipeline at a time, under this one lease.
+  // device together, kPipeline at a time. The lease is kept for a time
+  // slice while work keeps coming: handing a GPU to another process costs a
+  // context switch, so it changes hands once per slice, not per request.
   const std::string bitstreamId = bitstream.id;  // `first` moves below
   std::vector<Job> batch;
   batch.push_back(std::move(first));
   bool reconfigured = lease.reconfigured();
-  int served = 0;
+  const uint64_t start = monotonicNs();
   lock.lock();
   while (true) {
-    while (batch.size() < kPipeline && served + static_cast<int>(batch.size()) < kMaxBatch &&
-           !queue_.empty() && !stopping_ &&
-           queue_.front().candidates.front().bitstream.id == bitstreamId && !lease.contended()) {
+    while (batch.size() < kPipeline && !queue_.empty() && !stopping_ &&
+           queue_.front().candidates.front().bitstream.id == bitstreamId) {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
       queued_.store(queue_.size(), std::memory_order_release);
     }
+    if (batch.empty()) {
+      if (stopping_ || !queue_.empty()) break;  // another bitstream is next
+      lock.unlock();
+      linger();
+      lock.lock();
+      if (queue_.empty() || stopping_) break;
+      continue;
+    }
     lock.unlock();
     runBatch(batch, reconfigured);
     reconfigured = false;
-    served += static_cast<int>(batch.size());
     batch.clear();
+    const bool yield =
+        lease.contended() || (monotonicNs() - start >= kSliceNs && lease.othersQueued());
     lock.lock();
-    if (served >= kMaxBatch || queue_.empty() || stopping_ || lease.contended() ||
-        queue_.front().candidates.front().bitstream.id != bitstreamId) {
-      break;
-    }
+    if (yield) break;
   }
+  const bool handOver = lease.othersQueued();
   lock.unlock();
   lease.release();
+  // Without a pause this thread would take the lock again before the woken
+  // waiter of another process runs.
+  if (handOver) std::this_thread::sleep_for(kHandOver);
   lock.lock();
 }
 
