@@ -39,6 +39,7 @@ struct DeviceLocal {
   bool busy = false;     // a thread is inside this device's kernel locks or holds its run lease
   int wholeWanted = 0;   // leaseWhole() calls waiting for `busy` to clear
   int wholeRunners = 0;  // leases running under this instance's whole-card lease
+  bool runner = false;   // the run lease holds the runner byte too
   std::atomic<bool> whole{false};
 };
 

@@ -161,7 +161,8 @@ Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t has
 void Arbiter::Impl::release(uint32_t d, bool whole) {
   DeviceLocal& local_ = local[d];
   if (!whole) {
-    unlockByte(fd(), lockAt::runner(d));
+    if (local_.runner) unlockByte(fd(), lockAt::runner(d));
+    local_.runner = false;
     unlockByte(fd(), lockAt::device(d));
   }
   {
@@ -195,9 +196,14 @@ Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId) {
   Grant grant;
   try {
     grant = whole ? im.underWhole(device, bitstreamId) : im.acquireShared(device, bitstreamId);
-    // Runs are serialised among holders of the configuration: concurrent
-    // processes on one GPU make it switch contexts per kernel.
-    if (!whole) lockByte(im.fd(), lockAt::runner(device), LockType::Exclusive, true);
+    // While other processes have requests for the device, runs take turns
+    // on the runner byte: a GPU running the kernels of concurrent processes
+    // switches contexts per kernel (docs/performance.md, four-processes).
+    // Alone, a process pays nothing for it.
+    if (!whole && im.othersUsing(device)) {
+      lockByte(im.fd(), lockAt::runner(device), LockType::Exclusive, true);
+      local.runner = true;  // only this thread touches it while `busy`
+    }
   } catch (...) {
     im.release(device, whole);  // unlocking a byte not held is harmless
     throw;

@@ -120,6 +120,8 @@ TEST(two_instances_in_one_process_exclude_each_other) {
   Arbiter a(dir.options()), b(dir.options());
   uint32_t d = a.attach("dev", DeviceMode::Shared);
   b.attach("dev", DeviceMode::Shared);
+  a.enqueued(d, 1);  // both have requests queued, as the engine counts them
+  b.enqueued(d, 1);
   Lease la = a.acquire(d, "X");
   {
     // Same configuration: no reconfiguration, but runs take turns.
