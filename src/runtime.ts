@@ -1,7 +1,7 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
 import { modeOf, readHostConfig, stateDirectory } from "./config";
-import { native, type Native } from "./native";
+import { native, type Native, type NativeProblem } from "./native";
 import { selectDevices } from "./selection";
 
 /** Default quantum: how long a configuration is kept while it has users waiting. */
@@ -37,14 +37,29 @@ export function runtime(): Runtime {
   }
 }
 
+/**
+ * Every device of the host as discovery finds it, numbered (no
+ * `INACCEL_DEVICES` narrowing, no engine opened), and what each backend
+ * that found none said.
+ * @internal
+ */
+export function discovered(): { devices: Device[]; problems: NativeProblem[] } {
+  const { devices, problems } = native().discover();
+  return { devices: devices.map((d, id) => ({ id, ...d })), problems };
+}
+
+/** One backend's problem as a line. @internal */
+export function describeProblem(problem: NativeProblem): string {
+  return `${problem.backend}: ${problem.message}`;
+}
+
 function open(): Runtime {
   const addon = native();
-  const { devices: found, problems } = addon.discover();
-  const all: Device[] = found.map((d, id) => ({ id, ...d }));
+  const { devices: all, problems } = discovered();
   if (all.length === 0) {
     const missing = problems.find((p) => p.backend === "opencl" && p.code === "NO_RUNTIME");
     if (missing) throw new InaccelError("NO_RUNTIME", missing.message);
-    const why = problems.map((p) => `${p.backend}: ${p.message}`).join("; ");
+    const why = problems.map(describeProblem).join("; ");
     throw new InaccelError("NO_DEVICE", `no accelerator device found on this host${why ? ` (${why})` : ""}`);
   }
   const devices = selectDevices(all, process.env.INACCEL_DEVICES);

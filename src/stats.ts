@@ -3,7 +3,7 @@ import type { Device } from "./device";
 import { fromNative } from "./errors";
 import { buildStats, type Stats } from "./insight/model";
 import { native, type NativeSnapshot } from "./native";
-import { runtime } from "./runtime";
+import { describeProblem, discovered, runtime } from "./runtime";
 
 export type { DeviceStats, KernelStats, ProcessStats, Stats } from "./insight/model";
 
@@ -53,11 +53,8 @@ export function readStats(options: ReadStatsOptions = {}): Stats {
  */
 export function hostDevices(): { devices: Device[]; problems: string[] } {
   try {
-    const found = native().discover();
-    return {
-      devices: found.devices.map((device, id) => ({ id, ...device })),
-      problems: found.problems.map((p) => `${p.backend}: ${p.message}`),
-    };
+    const { devices, problems } = discovered();
+    return { devices, problems: problems.map(describeProblem) };
   } catch (error) {
     return { devices: [], problems: [(error as Error).message] };
   }

@@ -75,6 +75,14 @@ void Worker::linger() {
   }
 }
 
+// The queue's first job; the caller holds the mutex.
+Job Worker::pop() {
+  Job job = std::move(queue_.front());
+  queue_.pop_front();
+  queued_.store(queue_.size(), std::memory_order_release);
+  return job;
+}
+
 void Worker::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
@@ -92,14 +100,11 @@ void Worker::loop() {
       }
     }
     if (stopping_) break;
-    Job job = std::move(queue_.front());
-    queue_.pop_front();
-    queued_.store(queue_.size(), std::memory_order_release);
+    Job job = pop();
     serve(job, lock);
   }
   while (!queue_.empty()) {
-    Job job = std::move(queue_.front());
-    queue_.pop_front();
+    Job job = pop();
     arbiter_.enqueued(slot_, -1);
     job.done(failure("DEVICE_ERROR", "the runtime is shutting down", index_));
   }
@@ -154,9 +159,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
   while (true) {
     while (batch.size() < kPipeline && !queue_.empty() && !stopping_ &&
            queue_.front().candidates.front().bitstream.id == bitstreamId) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_release);
+      batch.push_back(pop());
     }
     if (batch.empty()) {
       if (stopping_ || !queue_.empty()) break;  // another bitstream is next

@@ -28,6 +28,7 @@ class Worker {
   void push(Job job);
 
  private:
+  Job pop();
   void loop();
   void linger();
   void idle();
