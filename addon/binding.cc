@@ -28,6 +28,13 @@ struct Holder {
   BlockPtr block;
 };
 
+// The JS side of a prepared plan: an External's data.
+struct PlanRef {
+  std::shared_ptr<const inaccel::Plan> plan;
+};
+
+constexpr napi_type_tag kPlanTag = {0x696e616363656c00, 0x706c616e00000001};
+
 // A submitted job's JS-thread state, handed back with the outcome.
 struct Pending {
   Napi::Promise::Deferred deferred;
@@ -43,6 +50,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("open", &Addon::Open),
         InstanceMethod("alloc", &Addon::Alloc),
         InstanceMethod("release", &Addon::Release),
+        InstanceMethod("prepare", &Addon::Prepare),
         InstanceMethod("submit", &Addon::Submit),
         InstanceMethod("lease", &Addon::Lease),
         InstanceMethod("unlease", &Addon::Unlease),
@@ -198,25 +206,42 @@ class Addon : public Napi::Addon<Addon> {
     return out;
   }
 
-  // submit({ accelerator, candidates: [{device, kernel, bitstream}],
-  //          args: [{buffer, access, memory} | {scalar}], globalSize }) -> Promise
-  Napi::Value Submit(const Napi::CallbackInfo& info) {
+  // prepare({ accelerator, candidates: [{device, kernel, bitstream}] }) -> plan
+  Napi::Value Prepare(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
       Napi::Object request = info[0].As<Napi::Object>();
-      auto pending = std::make_unique<Pending>(Pending{Napi::Promise::Deferred::New(env), {}, {}});
-      inaccel::Job job;
-      job.accelerator = request.Get("accelerator").As<Napi::String>();
-      job.globalSize = static_cast<size_t>(request.Get("globalSize").As<Napi::Number>().DoubleValue());
+      auto plan = std::make_shared<inaccel::Plan>();
+      plan->accelerator = request.Get("accelerator").As<Napi::String>();
       Napi::Array candidates = request.Get("candidates").As<Napi::Array>();
       for (uint32_t i = 0; i < candidates.Length(); ++i) {
         Napi::Object c = candidates.Get(i).As<Napi::Object>();
-        job.candidates.push_back({c.Get("device").As<Napi::Number>().Uint32Value(),
-                                  bitstream(c.Get("bitstream").As<Napi::Object>()),
-                                  c.Get("kernel").As<Napi::String>()});
+        plan->candidates.push_back({c.Get("device").As<Napi::Number>().Uint32Value(),
+                                    bitstream(c.Get("bitstream").As<Napi::Object>()),
+                                    c.Get("kernel").As<Napi::String>()});
       }
-      Napi::Array args = request.Get("args").As<Napi::Array>();
+      engine_->check(*plan);
+      auto external = Napi::External<PlanRef>::New(env, new PlanRef{std::move(plan)},
+                                                   [](Napi::Env, PlanRef* ref) { delete ref; });
+      external.TypeTag(&kPlanTag);
+      return external;
+    });
+  }
+
+  // submit(plan, [{buffer, access, memory} | {scalar}], globalSize) -> Promise
+  Napi::Value Submit(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
+      auto pending = std::make_unique<Pending>(Pending{Napi::Promise::Deferred::New(env), {}, {}});
+      inaccel::Job job;
+      if (!info[0].IsExternal() || !info[0].As<Napi::External<PlanRef>>().CheckTypeTag(&kPlanTag)) {
+        throw inaccel::Error("BAD_ARGUMENT", "submit takes a plan made by prepare");
+      }
+      job.plan = info[0].As<Napi::External<PlanRef>>().Data()->plan;
+      job.globalSize = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
+      Napi::Array args = info[1].As<Napi::Array>();
       for (uint32_t i = 0; i < args.Length(); ++i) {
         Napi::Object a = args.Get(i).As<Napi::Object>();
         Arg arg;

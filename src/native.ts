@@ -27,12 +27,14 @@ export type NativeArg =
   | { buffer: ArrayBufferView; access: 0 | 1 | 2; memory?: number }
   | { scalar: Uint8Array };
 
-export interface NativeJob {
+/** Where an accelerator may run: what `prepare` turns into a {@link NativePlan}. */
+export interface NativePlanSpec {
   accelerator: string;
   candidates: { device: number; kernel: string; bitstream: NativeBitstream }[];
-  args: NativeArg[];
-  globalSize: number;
 }
+
+/** A prepared plan: opaque, shared by every request made with it. */
+export type NativePlan = { readonly __brand: "NativePlan" };
 
 export interface NativeOutcome {
   device: number;
@@ -72,7 +74,8 @@ export interface Native {
   open(options: { devices: number[]; modes: string[]; stateDir: string; quantumMs: number }): void;
   alloc(bytes: number): ArrayBuffer;
   release(buffer: ArrayBuffer): boolean;
-  submit(job: NativeJob): Promise<NativeOutcome>;
+  prepare(spec: NativePlanSpec): NativePlan;
+  submit(plan: NativePlan, args: NativeArg[], globalSize: number): Promise<NativeOutcome>;
   lease(device: number, wait: boolean): void;
   unlease(device: number): void;
   snapshot(): NativeSnapshot;

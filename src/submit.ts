@@ -1,7 +1,7 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
 import { isReleased } from "./memory";
-import type { NativeArg, NativeJob } from "./native";
+import type { NativeArg, NativePlan } from "./native";
 import { repository } from "./catalog";
 import type { ArgValue, Request } from "./request";
 import { typeArguments, type TypedArg } from "./repository/arguments";
@@ -47,36 +47,11 @@ export async function submit(req: Request, options: SubmitOptions = {}): Promise
       throw new InaccelError("RELEASED", `argument ${index} of ${req.accelerator} was released`);
     }
   });
-  let fitting = repository.candidates(req.accelerator, rt.devices);
-  if (options.device !== undefined) {
-    const only = fitting.get(options.device);
-    if (!only) {
-      throw new InaccelError("NO_DEVICE", `device ${options.device} is not in use here or cannot run ${req.accelerator}`);
-    }
-    fitting = new Map([[options.device, only]]);
-  }
-  const kernels = [...fitting.entries()];
-  const [, first] = kernels[0]!;
+  const { plan, first } = planFor(req.accelerator, options.device);
   // Bitstreams of one accelerator id share its signature: the first one types the arguments.
   const args = typeArguments(req.accelerator, first.arguments, req.args);
-  const job: NativeJob = {
-    accelerator: req.accelerator,
-    candidates: kernels.map(([id, kernel]) => ({
-      device: rt.engineIndex.get(id)!,
-      kernel: kernel.kernel,
-      bitstream: {
-        id: kernel.bitstream.key,
-        format: kernel.bitstream.format,
-        path: kernel.bitstream.path,
-        sha256: kernel.bitstream.sha256,
-        buildOptions: kernel.bitstream.buildOptions,
-      },
-    })),
-    args: args.map(toNative),
-    globalSize: globalSize(first, req.args),
-  };
   try {
-    const outcome = await rt.native.submit(job);
+    const outcome = await rt.native.submit(plan, args.map(toNative), globalSize(first, req.args));
     return {
       device: rt.devices[outcome.device]!,
       accelerator: req.accelerator,
@@ -87,6 +62,57 @@ export async function submit(req: Request, options: SubmitOptions = {}): Promise
   } catch (error) {
     throw fromNative(error);
   }
+}
+
+interface Prepared {
+  plan: NativePlan;
+  /** The kernel of the first candidate: it types the arguments. */
+  first: ResolvedKernel;
+}
+
+// Native plans by repository answer (kept while the repository reuses that
+// answer) and then by the device asked for: made once, not per request.
+const prepared = new WeakMap<ReadonlyMap<number, ResolvedKernel>, Map<number | undefined, Prepared>>();
+
+function planFor(accelerator: string, device: number | undefined): Prepared {
+  const rt = runtime();
+  const fitting = repository.candidates(accelerator, rt.devices);
+  let byDevice = prepared.get(fitting);
+  if (!byDevice) {
+    byDevice = new Map();
+    prepared.set(fitting, byDevice);
+  }
+  const known = byDevice.get(device);
+  if (known) return known;
+  let kernels = [...fitting.entries()];
+  if (device !== undefined) {
+    kernels = kernels.filter(([id]) => id === device);
+    if (kernels.length === 0) {
+      throw new InaccelError("NO_DEVICE", `device ${device} is not in use here or cannot run ${accelerator}`);
+    }
+  }
+  let plan: NativePlan;
+  try {
+    plan = rt.native.prepare({
+      accelerator,
+      candidates: kernels.map(([id, kernel]) => ({
+        device: rt.engineIndex.get(id)!,
+        kernel: kernel.kernel,
+        bitstream: {
+          id: kernel.bitstream.key,
+          format: kernel.bitstream.format,
+          path: kernel.bitstream.path,
+          sha256: kernel.bitstream.sha256,
+          buildOptions: kernel.bitstream.buildOptions,
+        },
+      })),
+    });
+  } catch (error) {
+    throw fromNative(error);
+  }
+  const made = { plan, first: kernels[0]![1] };
+  byDevice.set(device, made);
+  return made;
 }
 
 function toNative(arg: TypedArg): NativeArg {

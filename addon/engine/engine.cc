@@ -29,13 +29,14 @@ Engine::~Engine() { workers_.clear(); }
 
 uint32_t Engine::choose(const Job& job) const {
   static std::atomic<uint32_t> rotation{0};
-  const size_t n = job.candidates.size();
+  const std::vector<Candidate>& candidates = job.plan->candidates;
+  const size_t n = candidates.size();
   const size_t start = rotation.fetch_add(1, std::memory_order_relaxed) % n;
   uint64_t best = std::numeric_limits<uint64_t>::max();
   uint32_t chosen = std::numeric_limits<uint32_t>::max();
   for (size_t k = 0; k < n; ++k) {
     const size_t i = (start + k) % n;
-    const Candidate& candidate = job.candidates[i];
+    const Candidate& candidate = candidates[i];
     const DeviceView view = arbiter_.view(slots_.at(candidate.device));
     if (view.mode == DeviceMode::Exclusive && !view.leasedByMe) continue;
     uint64_t score = view.queueDepth;
@@ -50,22 +51,23 @@ uint32_t Engine::choose(const Job& job) const {
   return chosen;
 }
 
-void Engine::submit(Job job) {
-  for (const Candidate& candidate : job.candidates) {
+void Engine::check(const Plan& plan) const {
+  for (const Candidate& candidate : plan.candidates) {
     if (candidate.device >= devices_.size()) {
       throw Error("NO_DEVICE", "no device " + std::to_string(candidate.device));
     }
   }
-  if (job.candidates.empty()) throw Error("NO_DEVICE", "no device can run " + job.accelerator);
+  if (plan.candidates.empty()) throw Error("NO_DEVICE", "no device can run " + plan.accelerator);
+}
+
+void Engine::submit(Job job) {
   const uint32_t chosen = choose(job);
-  if (chosen >= job.candidates.size()) {
-    throw Error("DEVICE_BUSY", "every device that can run " + job.accelerator +
+  if (chosen >= job.plan->candidates.size()) {
+    throw Error("DEVICE_BUSY", "every device that can run " + job.accelerator() +
                                    " is in exclusive mode and not leased by this process");
   }
-  // The worker runs candidates[0]: the chosen one.
-  std::swap(job.candidates[0], job.candidates[chosen]);
-  job.candidates.resize(1);
-  const uint32_t device = job.candidates[0].device;
+  job.chosen = chosen;
+  const uint32_t device = job.candidate().device;
   job.submittedNs = monotonicNs();
   arbiter_.enqueued(slots_[device], +1);
   workers_[device]->push(std::move(job));

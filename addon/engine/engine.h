@@ -27,7 +27,11 @@ class Engine {
   size_t size() const { return devices_.size(); }
   const Device& device(uint32_t index) const { return *devices_.at(index); }
 
-  // Picks a device among the job's candidates and queues the job there.
+  // Checks a plan's candidates against this engine's devices (NO_DEVICE).
+  void check(const Plan& plan) const;
+
+  // Picks a device among the candidates of the job's (checked) plan and
+  // queues the job there.
   void submit(Job job);
 
   void lease(uint32_t device, bool wait);

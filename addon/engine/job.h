@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,15 +29,27 @@ struct Outcome {
   bool reconfigured = false;
 };
 
-struct Job {
+// What every request of one accelerator shares: where it may run and with
+// which bitstream. Made once per repository answer (src/submit.ts keeps it)
+// and shared, read-only, by the jobs, so that a request carries only its
+// arguments across Node-API.
+struct Plan {
   std::string accelerator;
   std::vector<Candidate> candidates;
+};
+
+struct Job {
+  std::shared_ptr<const Plan> plan;
+  uint32_t chosen = 0;   // index in plan->candidates, set by Engine::submit
   std::vector<Arg> args;
   size_t globalSize = 1;
   uint64_t submittedNs = 0;
   // Called exactly once, on a worker thread (or on the submitting thread
   // when the job fails before reaching a worker).
   std::function<void(const Outcome&)> done;
+
+  const Candidate& candidate() const { return plan->candidates[chosen]; }
+  const std::string& accelerator() const { return plan->accelerator; }
 };
 
 uint64_t monotonicNs();

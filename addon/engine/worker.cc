@@ -125,7 +125,7 @@ void Worker::idle() {
 // Runs `first` and, under the same lease, queued jobs for the same bitstream.
 void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
   lock.unlock();
-  const Bitstream& bitstream = first.candidates.front().bitstream;
+  const Bitstream& bitstream = first.candidate().bitstream;
   Lease lease;
   try {
     lease = arbiter_.acquire(slot_, bitstream.id);
@@ -140,7 +140,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
     const auto* known = dynamic_cast<const Error*>(&error);
     // A bitstream that fails to load on the device counts as a failed
     // request of its accelerator; a lease that could not be had does not.
-    if (lease) arbiter_.record(slot_, first.accelerator, false, 0);
+    if (lease) arbiter_.record(slot_, first.accelerator(), false, 0);
     arbiter_.enqueued(slot_, -1);
     first.done(failure(known ? known->code() : "DEVICE_ERROR", error.what(), index_));
     lock.lock();
@@ -158,7 +158,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
   lock.lock();
   while (true) {
     while (batch.size() < kPipeline && !queue_.empty() && !stopping_ &&
-           queue_.front().candidates.front().bitstream.id == bitstreamId) {
+           queue_.front().candidate().bitstream.id == bitstreamId) {
       batch.push_back(pop());
     }
     if (batch.empty()) {
@@ -189,7 +189,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
 
 void Worker::runBatch(std::vector<Job>& jobs, bool reconfigured) {
   std::vector<Device::RunItem> items;
-  for (Job& job : jobs) items.push_back({&job.candidates.front().kernel, &job.args, job.globalSize});
+  for (Job& job : jobs) items.push_back({&job.candidate().kernel, &job.args, job.globalSize});
   std::vector<std::exception_ptr> errors;
   const uint64_t start = monotonicNs();
   try {
@@ -215,7 +215,7 @@ void Worker::runBatch(std::vector<Job>& jobs, bool reconfigured) {
     outcome.queuedNs = start - job.submittedNs;
     // Requests of one batch overlap on the device: each gets its share.
     outcome.runNs = (end - start) / jobs.size();
-    arbiter_.record(slot_, job.accelerator, outcome.ok, outcome.runNs);
+    arbiter_.record(slot_, job.accelerator(), outcome.ok, outcome.runNs);
     arbiter_.enqueued(slot_, -1);
     job.done(outcome);
   }

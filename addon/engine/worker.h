@@ -24,7 +24,7 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // The job's candidates[0] is this worker's device.
+  // The job's chosen candidate is this worker's device.
   void push(Job job);
 
  private:

@@ -44,7 +44,13 @@ export const CANDIDATES_TTL_MS = 1000;
 export class Repository {
   private readonly options: RepositoryOptions;
   private readonly limits: Limits;
-  private readonly resolved = new Map<string, { at: number; kernels: ReadonlyMap<number, ResolvedKernel> }>();
+  // candidates() answers by accelerator id, with what they were asked for.
+  private readonly resolved = new Map<string, {
+    at: number;
+    devices: readonly Device[];
+    root: string | undefined;
+    kernels: ReadonlyMap<number, ResolvedKernel>;
+  }>();
 
   /** Options left out follow the environment variables at each call. */
   constructor(options: RepositoryOptions = {}) {
@@ -133,12 +139,14 @@ export class Repository {
     // submit() asks this for every request: listing the folders costs ~40 us,
     // so an answer is reused for CANDIDATES_TTL_MS (installs and removals by
     // this object clear it at once; other processes' are seen within the TTL).
-    const key = `${acceleratorId}\0${devices.map((d) => d.key).join("\0")}\0${this.root}`;
     const now = Date.now();
-    const cached = this.resolved.get(key);
-    if (cached && now - cached.at < CANDIDATES_TTL_MS) return cached.kernels;
+    const root = this.options.root ?? process.env.INACCEL_REPOSITORY;
+    const cached = this.resolved.get(acceleratorId);
+    if (cached && now - cached.at < CANDIDATES_TTL_MS && cached.devices === devices && cached.root === root) {
+      return cached.kernels;
+    }
     const kernels = kernelCandidates(acceleratorId, devices, this.entries());
-    this.resolved.set(key, { at: now, kernels });
+    this.resolved.set(acceleratorId, { at: now, devices, root, kernels });
     return kernels;
   }
 }
