@@ -1,11 +1,14 @@
 #!/bin/sh
-# The full benchmark set on the GPU machine of the device tool (an NVIDIA
-# H100 with NVIDIA's OpenCL and PoCL, no Node.js): see docs/performance.md,
-# "Reproduce". Run from the repository root there, with .device (node.xz and
-# the runtime node_modules), build and dist carried. Writes under $OUT:
-#   h100.json      npm run bench -- --json (full set)
-#   candidate.json the same with INACCEL_BENCH_SDK=.device/exp/dist/index.js,
+# The full benchmark set on a GPU machine of the device tool (one or two
+# NVIDIA H100s with NVIDIA's OpenCL and PoCL, no Node.js): see
+# docs/performance.md, "Reproduce". Run from the repository root there, with
+# .device (node.xz and the runtime node_modules plus tsx), build and dist
+# carried. Writes under $OUT:
+#   bench.json     npm run bench -- --json (full set) on the GPUs
+#   four-one.json  four-processes on the first GPU alone, where there are two
+#   candidate.json the single-GPU cases with INACCEL_BENCH_SDK=.device/exp/dist/index.js,
 #                  when a candidate build was carried there
+#   chaos.txt      test/helpers/chaos-run.cjs on the GPUs (SIGKILLed sharers)
 #   examples.txt   node examples/*.mjs with INACCEL_DEVICES=gpu
 #   log.txt        everything else: clinfo, timings, stderr
 set -u
@@ -22,13 +25,26 @@ LOG="$OUT/log.txt"
   nproc
 } >"$LOG" 2>&1
 export PATH=/tmp:$PATH
-# The single-device cases on the GPU; two-devices picks the PoCL CPU devices itself.
+# The GPUs; where there is one, two-devices picks two PoCL CPU devices itself.
 export INACCEL_DEVICES=${BENCH_DEVICES:-gpu}
 export INACCEL_CACHE_DIR=/tmp/inaccel-cache
 
 echo "== bench (current build)" >>"$LOG"
 start=$(date +%s)
-timeout 230 node bench/main.mjs --json --out "$OUT/h100.json" >/dev/null 2>>"$LOG"
+timeout 300 node bench/main.mjs --json --out "$OUT/bench.json" >/dev/null 2>>"$LOG"
+echo "rc=$? seconds=$(( $(date +%s) - start ))" >>"$LOG"
+
+first=$(node -e 'const g=require("./dist/index.js").devices().filter((d)=>d.type==="gpu");if(g.length>1)console.log(g[0].id)')
+if [ -n "$first" ]; then
+  echo "== four-processes on GPU $first alone" >>"$LOG"
+  INACCEL_DEVICES=$first timeout 60 node bench/main.mjs --json --cases four-processes \
+    --out "$OUT/four-one.json" >/dev/null 2>>"$LOG"
+  echo "rc=$?" >>"$LOG"
+fi
+
+echo "== chaos" >>"$LOG"
+start=$(date +%s)
+timeout 150 node test/helpers/chaos-run.cjs >"$OUT/chaos.txt" 2>&1
 echo "rc=$? seconds=$(( $(date +%s) - start ))" >>"$LOG"
 
 if [ -f .device/exp/dist/index.js ] && [ "${SKIP_CANDIDATE:-0}" != 1 ]; then

@@ -8,7 +8,8 @@ import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
 const CASES = [
-  "latency-16", "throughput-16-inflight", "vadd-1Mi", "vadd-64Mi", "arbiter-lease", "two-devices", "four-processes",
+  "latency-16", "throughput-16-inflight", "vadd-1Mi", "vadd-64Mi", "arbiter-lease", "two-devices", "two-devices-small",
+  "four-processes",
 ];
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

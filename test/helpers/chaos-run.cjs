@@ -1,37 +1,97 @@
 // The arbiter test's chaos scenario for a device-tool run, where mocha is not
-// carried: 4 sharers x 3000 checked requests while victims are SIGKILLed
-// (30 at least), then the state must show nothing held and fresh processes
-// must get each device at once. Run from the repo root with tsx reachable:
-//   node test/helpers/chaos-run.cjs
+// carried: 4 sharers x 3000 checked requests on the devices INACCEL_DEVICES
+// selects while victims are SIGKILLed (30 at least); then the state must show
+// nothing held and a fresh process must be served by each device at once.
+// Prints what it saw and "CHAOS PASS" (exit 0) or "CHAOS FAIL: ..." (exit 1).
+// Run from the repository root with tsx reachable and dist/ built:
+//   INACCEL_DEVICES=gpu node test/helpers/chaos-run.cjs
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..", "..");
 const stateDir = "/tmp/chaos-state";
 fs.rmSync(stateDir, { recursive: true, force: true });
 const env = { ...process.env, INACCEL_STATE_DIR: stateDir, SHARER_ROLE: "vadd" };
+const inaccel = require(path.join(ROOT, "dist", "index.js"));
+const { native } = require(path.join(ROOT, "dist", "native.js"));
+
 function sharer(extra) {
-  const child = spawn(process.execPath, ["--require", "tsx/cjs", "test/helpers/sharer.ts"], { env: { ...env, ...extra }, stdio: ["ignore", "pipe", "inherit"] });
-  const s = { child, lines: [], exited: new Promise((r) => child.on("exit", (c) => r(c))) };
+  const child = spawn(process.execPath, ["--require", "tsx/cjs", "test/helpers/sharer.ts"], {
+    cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "inherit"],
+  });
+  const s = { child, lines: [], exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
   child.stdout.on("data", (d) => s.lines.push(...d.toString().split("\n").filter(Boolean)));
   return s;
 }
-(async () => {
+
+// A victim asks for far more than it will get and is killed at a random
+// moment within 300 ms of its first result.
+function victim() {
+  const s = sharer({ SHARER_COUNT: "1000000" });
+  s.dies = Infinity;
+  const timer = setInterval(() => {
+    if (s.lines.includes("READY")) {
+      s.dies = Date.now() + Math.random() * 300;
+      clearInterval(timer);
+    }
+  }, 5);
+  s.child.on("exit", () => clearInterval(timer));
+  return s;
+}
+
+async function main() {
+  const devices = inaccel.devices();
+  console.log("devices", devices.map((d) => `${d.id}: ${d.name} (${d.platform.name})`).join("; "));
   const survivors = [0, 1, 2, 3].map(() => sharer({ SHARER_COUNT: "3000", SHARER_INFLIGHT: "4", SHARER_PACE_MS: "1" }));
-  const victim = () => { const s = sharer({ SHARER_COUNT: "1000000" }); s.dies = Infinity; const t = setInterval(() => { if (s.lines.includes("READY")) { s.dies = Date.now() + Math.random() * 300; clearInterval(t); } }, 5); s.child.on("exit", () => clearInterval(t)); return s; };
-  let victims = [0, 1, 2, 3].map(victim), kills = 0, done = false;
+  const victims = [0, 1, 2, 3].map(victim);
+  let kills = 0;
+  let done = false;
   Promise.all(survivors.map((s) => s.exited)).then(() => (done = true));
   while (!done || kills < 30) {
-    await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; i < victims.length; i++) if (Date.now() > victims[i].dies) { victims[i].child.kill("SIGKILL"); await victims[i].exited; kills++; victims[i] = victim(); }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < victims.length; i++) {
+      if (Date.now() <= victims[i].dies) continue;
+      victims[i].child.kill("SIGKILL");
+      await victims[i].exited;
+      kills++;
+      victims[i] = victim();
+    }
   }
-  for (const v of victims) { v.child.kill("SIGKILL"); await v.exited; }
+  for (const v of victims) {
+    v.child.kill("SIGKILL");
+    await v.exited;
+  }
+  const failures = [];
   const codes = await Promise.all(survivors.map((s) => s.exited));
-  console.log("survivors", codes, survivors.map((s) => s.lines.filter((l) => l.startsWith("DONE") || l.startsWith("WRONG") || l.startsWith("ERROR")).join(" ")));
+  survivors.forEach((s, i) => {
+    const report = s.lines.filter((l) => /^(DONE|WRONG|ERROR)/.test(l)).join(" ");
+    console.log(`survivor ${i}: exit ${codes[i]} ${report}`);
+    if (codes[i] !== 0 || !report.startsWith("DONE 3000")) failures.push(`survivor ${i}: ${report || `exit ${codes[i]}`}`);
+  });
   console.log("kills", kills);
-  const snap = require(process.cwd() + "/dist/native.js").native().inspect(stateDir);
-  console.log(JSON.stringify(snap.devices.map((d) => ({ key: d.key, lessee: d.lessee, queueDepth: d.queueDepth, users: d.users, reconfigurations: d.reconfigurations, kernels: d.kernels })), null, 1));
-  console.log("processes", JSON.stringify(snap.processes));
-  for (const dev of ["0", "1"]) {
-    const t = Date.now(); const f = sharer({ SHARER_COUNT: "20", INACCEL_DEVICES: dev }); const c = await f.exited;
-    console.log("fresh on device", dev, "exit", c, f.lines.filter((l) => l.startsWith("DONE")).join(""), (Date.now() - t) + " ms");
+
+  const snapshot = native().inspect(stateDir);
+  for (const d of snapshot.devices) {
+    const ok = d.kernels.reduce((sum, k) => sum + k.ok, 0);
+    const failed = d.kernels.reduce((sum, k) => sum + k.failed, 0);
+    console.log(`state ${d.key}: lessee ${d.lessee} queueDepth ${d.queueDepth} users [${d.users}] ` +
+      `reconfigurations ${d.reconfigurations} ok ${ok} failed ${failed}`);
+    if (d.lessee !== 0 || d.queueDepth !== 0 || d.users.length !== 0) failures.push(`${d.key} still held`);
   }
-})();
+  console.log("processes", JSON.stringify(snapshot.processes));
+
+  for (const device of devices) {
+    const start = Date.now();
+    const fresh = sharer({ SHARER_COUNT: "20", INACCEL_DEVICES: String(device.id) });
+    const code = await fresh.exited;
+    const ms = Date.now() - start;
+    const report = fresh.lines.filter((l) => l.startsWith("DONE")).join("");
+    console.log(`fresh process on device ${device.id}: exit ${code} ${report} in ${ms} ms`);
+    if (code !== 0 || !report.startsWith("DONE 20")) failures.push(`fresh process on device ${device.id} failed`);
+  }
+  console.log(failures.length ? `CHAOS FAIL: ${failures.join("; ")}` : "CHAOS PASS");
+  process.exitCode = failures.length ? 1 : 0;
+}
+
+main();
