@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 
 #include "arbiter/arbiter.h"
@@ -38,7 +39,7 @@ constexpr napi_type_tag kPlanTag = {0x696e616363656c00, 0x706c616e00000001};
 // A submitted job's JS-thread state, handed back with the outcome.
 struct Pending {
   Napi::Promise::Deferred deferred;
-  std::vector<Napi::Reference<Napi::Value>> buffers;  // kept alive in flight
+  Napi::Reference<Napi::Array> args;  // keeps the buffers alive in flight
   inaccel::Outcome outcome;
 };
 
@@ -65,6 +66,7 @@ class Addon : public Napi::Addon<Addon> {
   ~Addon() {
     engine_.reset();  // joins the workers: nothing completes after this
     completions_.Release();
+    for (Pending* p : finished_) delete p;  // the environment is being torn down
   }
 
  private:
@@ -206,7 +208,8 @@ class Addon : public Napi::Addon<Addon> {
     return out;
   }
 
-  // prepare({ accelerator, candidates: [{device, kernel, bitstream}] }) -> plan
+  // prepare({ accelerator, access: [0|1|2 buffer, -1 scalar],
+  //           candidates: [{device, kernel, bitstream, memory: [bank | -1]}] }) -> plan
   Napi::Value Prepare(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
@@ -214,12 +217,24 @@ class Addon : public Napi::Addon<Addon> {
       Napi::Object request = info[0].As<Napi::Object>();
       auto plan = std::make_shared<inaccel::Plan>();
       plan->accelerator = request.Get("accelerator").As<Napi::String>();
+      Napi::Array access = request.Get("access").As<Napi::Array>();
+      for (uint32_t i = 0; i < access.Length(); ++i) {
+        const int32_t way = access.Get(i).As<Napi::Number>().Int32Value();
+        plan->params.push_back({way >= 0, way == 0   ? inaccel::Access::Read
+                                          : way == 1 ? inaccel::Access::Write
+                                                     : inaccel::Access::ReadWrite});
+      }
       Napi::Array candidates = request.Get("candidates").As<Napi::Array>();
       for (uint32_t i = 0; i < candidates.Length(); ++i) {
         Napi::Object c = candidates.Get(i).As<Napi::Object>();
+        std::vector<int> banks;
+        Napi::Array memory = c.Get("memory").As<Napi::Array>();
+        for (uint32_t k = 0; k < memory.Length(); ++k) {
+          banks.push_back(memory.Get(k).As<Napi::Number>().Int32Value());
+        }
         plan->candidates.push_back({c.Get("device").As<Napi::Number>().Uint32Value(),
                                     bitstream(c.Get("bitstream").As<Napi::Object>()),
-                                    c.Get("kernel").As<Napi::String>()});
+                                    c.Get("kernel").As<Napi::String>(), std::move(banks)});
       }
       engine_->check(*plan);
       auto external = Napi::External<PlanRef>::New(env, new PlanRef{std::move(plan)},
@@ -229,53 +244,51 @@ class Addon : public Napi::Addon<Addon> {
     });
   }
 
-  // submit(plan, [{buffer, access, memory} | {scalar}], globalSize) -> Promise
+  // submit(plan, [typed array per buffer argument, bytes per scalar], globalSize) -> Promise
   Napi::Value Submit(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
-      auto pending = std::make_unique<Pending>(Pending{Napi::Promise::Deferred::New(env), {}, {}});
-      inaccel::Job job;
       if (!info[0].IsExternal() || !info[0].As<Napi::External<PlanRef>>().CheckTypeTag(&kPlanTag)) {
         throw inaccel::Error("BAD_ARGUMENT", "submit takes a plan made by prepare");
       }
+      inaccel::Job job;
       job.plan = info[0].As<Napi::External<PlanRef>>().Data()->plan;
-      job.globalSize = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
+      const std::vector<inaccel::Param>& params = job.plan->params;
       Napi::Array args = info[1].As<Napi::Array>();
+      if (args.Length() != params.size()) {
+        throw inaccel::Error("BAD_ARGUMENT", job.plan->accelerator + " takes " +
+                                                 std::to_string(params.size()) + " arguments");
+      }
+      job.globalSize = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
       for (uint32_t i = 0; i < args.Length(); ++i) {
-        Napi::Object a = args.Get(i).As<Napi::Object>();
+        Napi::Value value = args.Get(i);
+        if (!value.IsTypedArray()) throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is not typed");
+        Napi::TypedArray view = value.As<Napi::TypedArray>();
+        Napi::ArrayBuffer buffer = view.ArrayBuffer();
+        uint8_t* data = static_cast<uint8_t*>(buffer.Data()) + view.ByteOffset();
         Arg arg;
-        if (a.Has("scalar")) {
-          Napi::Uint8Array bytes = a.Get("scalar").As<Napi::Uint8Array>();
-          arg.scalar.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+        if (!params[i].buffer) {
+          arg.scalar.assign(data, data + view.ByteLength());
         } else {
-          Napi::TypedArray view = a.Get("buffer").As<Napi::TypedArray>();
-          Napi::ArrayBuffer buffer = view.ArrayBuffer();
           arg.kind = Arg::Kind::Buffer;
-          arg.host = static_cast<uint8_t*>(buffer.Data()) + view.ByteOffset();
+          arg.host = data;
           arg.bytes = view.ByteLength();
-          const uint32_t access = a.Get("access").As<Napi::Number>().Uint32Value();
-          arg.access = access == 0 ? inaccel::Access::Read
-                       : access == 1 ? inaccel::Access::Write
-                                     : inaccel::Access::ReadWrite;
-          Napi::Value memory = a.Get("memory");
-          if (memory.IsNumber()) arg.memoryBank = memory.As<Napi::Number>().Int32Value();
+          arg.access = params[i].access;
           auto found = blocks_.find(buffer.Data());
           // Only a view of a whole block can be handed over as the block.
           if (found != blocks_.end() && view.ByteOffset() == 0) arg.block = found->second->block;
-          pending->buffers.push_back(Napi::Persistent(static_cast<Napi::Value>(view)));
         }
         job.args.push_back(std::move(arg));
       }
+      // The arguments array holds the buffers' views: it keeps them alive in flight.
+      auto pending = std::make_unique<Pending>(
+          Pending{Napi::Promise::Deferred::New(env), Napi::Persistent(args), {}});
       Napi::Promise promise = pending->deferred.Promise();
       Pending* raw = pending.release();
       job.done = [this, raw](const inaccel::Outcome& outcome) {
         raw->outcome = outcome;
-        completions_.NonBlockingCall(raw, [](Napi::Env env, Napi::Function, Pending* p) {
-          std::unique_ptr<Pending> owned(p);
-          if (!env) return;  // the environment is being torn down
-          env.GetInstanceData<Addon>()->settle(env, *owned);
-        });
+        finished(raw);
       };
       if (inFlight_++ == 0) completions_.Ref(env);
       try {
@@ -287,6 +300,34 @@ class Addon : public Napi::Addon<Addon> {
       }
       return promise;
     });
+  }
+
+  // On a worker thread: hands a finished job to the JS thread. Jobs that
+  // finish while the JS thread has not yet come for the earlier ones go with
+  // them: one wake-up settles a whole batch.
+  void finished(Pending* pending) {
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(finishedMutex_);
+      first = finished_.empty();
+      finished_.push_back(pending);
+    }
+    if (!first) return;
+    completions_.NonBlockingCall([](Napi::Env env, Napi::Function) {
+      if (env) env.GetInstanceData<Addon>()->settleFinished(env);
+    });
+  }
+
+  void settleFinished(Napi::Env env) {
+    std::vector<Pending*> batch;
+    {
+      std::lock_guard<std::mutex> lock(finishedMutex_);
+      batch.swap(finished_);
+    }
+    for (Pending* p : batch) {
+      std::unique_ptr<Pending> owned(p);
+      settle(env, *owned);
+    }
   }
 
   void settle(Napi::Env env, Pending& pending) {
@@ -382,6 +423,8 @@ class Addon : public Napi::Addon<Addon> {
   std::unique_ptr<inaccel::Engine> engine_;
   std::unordered_map<void*, Holder*> blocks_;
   Napi::ThreadSafeFunction completions_;
+  std::mutex finishedMutex_;
+  std::vector<Pending*> finished_;  // finished on a worker, not yet settled
   uint64_t inFlight_ = 0;
 };
 

@@ -3,7 +3,8 @@
 // its environment selects (INACCEL_DEVICES, POCL_DEVICES). It warms up, says
 // {"ready":...} on stdout, waits for "go" on stdin so that sibling processes
 // start together, then reports {"startNs","endNs","count"} (CLOCK_MONOTONIC,
-// comparable across the processes of a host).
+// comparable across the processes of a host), with the requests per device
+// and "jsBusy", the share of the time its JS thread was busy.
 //
 //   node bench/child.mjs '{"n":65536,"count":4000,"inflight":8}'
 import * as readline from "node:readline";
@@ -50,6 +51,7 @@ async function main() {
 
   let issued = 0;
   const used = new Map();
+  const loop = performance.eventLoopUtilization();
   const startNs = process.hrtime.bigint();
   await Promise.all(slots.map(async (slot) => {
     while (issued < count) {
@@ -59,7 +61,8 @@ async function main() {
     }
   }));
   const endNs = process.hrtime.bigint();
-  say({ startNs: String(startNs), endNs: String(endNs), count, perDevice: Object.fromEntries(used) });
+  const jsBusy = performance.eventLoopUtilization(loop).utilization;
+  say({ startNs: String(startNs), endNs: String(endNs), count, perDevice: Object.fromEntries(used), jsBusy });
 }
 
 main().catch((error) => {

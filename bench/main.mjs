@@ -277,13 +277,19 @@ const TWO_TARGET = { "two-devices": 1.9, "two-devices-small": 1.8 };
 async function twoGpus(name, arg) {
   const dir = fs.mkdtempSync(path.join(scratch, `${name}-`));
   const env = (selector, tag) => ({ ...process.env, INACCEL_DEVICES: selector, INACCEL_STATE_DIR: path.join(dir, tag) });
-  const seen = {};
+  // jsBusy: the share of the time the JS thread of the process was busy.
+  const seen = { jsBusy: { one: [], two: [] } };
   const samples = await alternate({
-    baseline: async () => (await runTogether([CHILD], [{ env: env(ids(gpus.slice(0, 1)), "one"), arg }])).rate,
+    baseline: async () => {
+      const run = await runTogether([CHILD], [{ env: env(ids(gpus.slice(0, 1)), "one"), arg }]);
+      seen.jsBusy.one.push(round(run.reports[0].jsBusy, 3));
+      return run.rate;
+    },
     sdk: async () => {
       const run = await runTogether([CHILD], [{ env: env(ids(gpus.slice(0, 2)), "two"), arg }]);
       seen.two = run.ready[0].devices;
       seen.split = run.reports[0].perDevice;
+      seen.jsBusy.two.push(round(run.reports[0].jsBusy, 3));
       return run.rate;
     },
   });

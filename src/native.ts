@@ -23,14 +23,16 @@ export interface NativeBitstream {
   buildOptions?: string;
 }
 
-export type NativeArg =
-  | { buffer: ArrayBufferView; access: 0 | 1 | 2; memory?: number }
-  | { scalar: Uint8Array };
-
-/** Where an accelerator may run: what `prepare` turns into a {@link NativePlan}. */
+/**
+ * Where an accelerator may run and how its arguments pass: what `prepare`
+ * turns into a {@link NativePlan}. `access` has one entry per argument:
+ * 0 read, 1 write, 2 read-write (buffers), -1 scalar; each candidate's
+ * `memory` one too: the bank of a buffer argument, -1 for the backend's choice.
+ */
 export interface NativePlanSpec {
   accelerator: string;
-  candidates: { device: number; kernel: string; bitstream: NativeBitstream }[];
+  access: number[];
+  candidates: { device: number; kernel: string; bitstream: NativeBitstream; memory: number[] }[];
 }
 
 /** A prepared plan: opaque, shared by every request made with it. */
@@ -75,7 +77,8 @@ export interface Native {
   alloc(bytes: number): ArrayBuffer;
   release(buffer: ArrayBuffer): boolean;
   prepare(spec: NativePlanSpec): NativePlan;
-  submit(plan: NativePlan, args: NativeArg[], globalSize: number): Promise<NativeOutcome>;
+  /** `args` as typeArguments gives them: buffers' typed arrays, scalars' bytes. */
+  submit(plan: NativePlan, args: ArrayBufferView[], globalSize: number): Promise<NativeOutcome>;
   lease(device: number, wait: boolean): void;
   unlease(device: number): void;
   snapshot(): NativeSnapshot;

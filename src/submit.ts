@@ -1,10 +1,10 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
 import { isReleased } from "./memory";
-import type { NativeArg, NativePlan } from "./native";
+import type { NativePlan } from "./native";
 import { repository } from "./catalog";
 import type { ArgValue, Request } from "./request";
-import { typeArguments, type TypedArg } from "./repository/arguments";
+import { typeArguments } from "./repository/arguments";
 import type { ResolvedKernel } from "./repository";
 import { runtime } from "./runtime";
 
@@ -51,7 +51,7 @@ export async function submit(req: Request, options: SubmitOptions = {}): Promise
   // Bitstreams of one accelerator id share its signature: the first one types the arguments.
   const args = typeArguments(req.accelerator, first.arguments, req.args);
   try {
-    const outcome = await rt.native.submit(plan, args.map(toNative), globalSize(first, req.args));
+    const outcome = await rt.native.submit(plan, args, globalSize(first, req.args));
     return {
       device: rt.devices[outcome.device]!,
       accelerator: req.accelerator,
@@ -91,10 +91,12 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
       throw new InaccelError("NO_DEVICE", `device ${device} is not in use here or cannot run ${accelerator}`);
     }
   }
+  const first = kernels[0]![1];
   let plan: NativePlan;
   try {
     plan = rt.native.prepare({
       accelerator,
+      access: first.arguments.map((spec) => (spec.pointer ? ACCESS[spec.access] : -1)),
       candidates: kernels.map(([id, kernel]) => ({
         device: rt.engineIndex.get(id)!,
         kernel: kernel.kernel,
@@ -105,21 +107,15 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
           sha256: kernel.bitstream.sha256,
           buildOptions: kernel.bitstream.buildOptions,
         },
+        memory: kernel.arguments.map((spec) => spec.memory ?? -1),
       })),
     });
   } catch (error) {
     throw fromNative(error);
   }
-  const made = { plan, first: kernels[0]![1] };
+  const made = { plan, first };
   byDevice.set(device, made);
   return made;
-}
-
-function toNative(arg: TypedArg): NativeArg {
-  if (arg.kind === "scalar") return { scalar: arg.bytes };
-  return arg.memory === undefined
-    ? { buffer: arg.view, access: ACCESS[arg.access] }
-    : { buffer: arg.view, access: ACCESS[arg.access], memory: arg.memory };
 }
 
 // The kernel's `workSize` argument, rounded up to the work-group multiple;

@@ -21,10 +21,8 @@ describe("repository: typing request arguments", () => {
   it("types vector.addition's arguments: buffers as given, the size as 4 little-endian bytes", () => {
     const a = new Float32Array(1000), b = new Float32Array(1000), c = new Float32Array(1000);
     const typed = typeArguments("vector.addition", vadd, [a, b, c, 1000]);
-    expect(typed.slice(0, 3)).to.deep.equal([
-      { kind: "buffer", view: a, access: "r" }, { kind: "buffer", view: b, access: "r" }, { kind: "buffer", view: c, access: "w" },
-    ]);
-    expect(typed[3]).to.deep.equal({ kind: "scalar", bytes: new Uint8Array([0xe8, 0x03, 0, 0]) });
+    expect(typed.slice(0, 3)).to.have.ordered.members([a, b, c]);
+    expect(typed[3]).to.deep.equal(new Uint8Array([0xe8, 0x03, 0, 0]));
   });
 
   it("refuses a wrong count", async () => {
@@ -99,9 +97,7 @@ describe("repository: typing request arguments", () => {
       ["unsigned int *", new Uint32Array(1)], ["const float*", new Float32Array(1)], ["int64_t*", new BigInt64Array(1)],
     ];
     for (const [type, view] of cases) {
-      expect(typeArguments("k", [spec("x", type, { access: "w", memory: 2 })], [view])).to.deep.equal([
-        { kind: "buffer", view, access: "w", memory: 2 },
-      ]);
+      expect(typeArguments("k", [spec("x", type, { access: "w", memory: 2 })], [view])[0]).to.equal(view);
     }
     expect(() => typeArguments("k", [spec("x", "char*")], [new Uint8Array(1)])).to.throw(/expects char\*, got Uint8Array/);
   });

@@ -56,6 +56,10 @@ void Engine::check(const Plan& plan) const {
     if (candidate.device >= devices_.size()) {
       throw Error("NO_DEVICE", "no device " + std::to_string(candidate.device));
     }
+    if (candidate.memoryBanks.size() != plan.params.size()) {
+      throw Error("BITSTREAM_INVALID", "the bitstreams of " + plan.accelerator +
+                                           " disagree on how many arguments it takes");
+    }
   }
   if (plan.candidates.empty()) throw Error("NO_DEVICE", "no device can run " + plan.accelerator);
 }
@@ -67,7 +71,11 @@ void Engine::submit(Job job) {
                                    " is in exclusive mode and not leased by this process");
   }
   job.chosen = chosen;
-  const uint32_t device = job.candidate().device;
+  const Candidate& candidate = job.candidate();
+  for (size_t i = 0; i < job.args.size() && i < candidate.memoryBanks.size(); ++i) {
+    job.args[i].memoryBank = candidate.memoryBanks[i];
+  }
+  const uint32_t device = candidate.device;
   job.submittedNs = monotonicNs();
   arbiter_.enqueued(slots_[device], +1);
   workers_[device]->push(std::move(job));

@@ -17,6 +17,13 @@ struct Candidate {
   uint32_t device = 0;   // index in the engine's device list
   Bitstream bitstream;
   std::string kernel;    // kernel function name in the bitstream
+  std::vector<int> memoryBanks;  // per argument: the bitstream's bank, -1 none
+};
+
+// How an argument passes: a buffer (and which way its data goes) or a scalar.
+struct Param {
+  bool buffer = false;
+  Access access = Access::ReadWrite;
 };
 
 struct Outcome {
@@ -35,13 +42,14 @@ struct Outcome {
 // arguments across Node-API.
 struct Plan {
   std::string accelerator;
+  std::vector<Param> params;
   std::vector<Candidate> candidates;
 };
 
 struct Job {
   std::shared_ptr<const Plan> plan;
   uint32_t chosen = 0;   // index in plan->candidates, set by Engine::submit
-  std::vector<Arg> args;
+  std::vector<Arg> args;  // one per plan->params; banks set by Engine::submit
   size_t globalSize = 1;
   uint64_t submittedNs = 0;
   // Called exactly once, on a worker thread (or on the submitting thread

@@ -6,10 +6,11 @@ import type { ArgumentSpec } from "./types";
 /** A value given to `request(...).arg()`: a typed array (buffer) or a number/bigint (scalar). */
 export type ArgValue = ArrayBufferView | number | bigint;
 
-/** An argument checked against its metadata, ready for the runtime. */
-export type TypedArg =
-  | { kind: "buffer"; view: ArrayBufferView; access: "r" | "w" | "rw"; memory?: number }
-  | { kind: "scalar"; bytes: Uint8Array };
+/**
+ * An argument checked against its metadata, ready for the runtime: a buffer
+ * argument's typed array as given, a scalar's bytes as its type lays them out.
+ */
+export type TypedArg = ArrayBufferView;
 
 const expressions = new Map<string, Expression>();
 
@@ -33,14 +34,13 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     if (spec.pointer) {
       const element = ArrayBuffer.isView(value) ? elementOf(value) : undefined;
       if (element !== spec.element) throw bad(index, `expects ${spec.type}, got ${describe(value)}`);
-      const view = value as ArrayBufferView;
-      return { kind: "buffer", view, access: spec.access, ...(spec.memory !== undefined && { memory: spec.memory }) };
+      return value as ArrayBufferView;
     }
     if (typeof value !== "number" && typeof value !== "bigint") throw bad(index, `expects ${spec.type}, got ${describe(value)}`);
     const encoded = encodeScalar(spec.element, value);
     if (typeof encoded === "string") throw bad(index, `expects ${spec.type}, got ${describe(value)}: ${encoded}`);
     if (SCALARS[spec.element].integer) scalars.set(spec.name, BigInt(value));
-    return { kind: "scalar", bytes: encoded };
+    return encoded;
   });
   specs.forEach((spec, index) => {
     if (spec.length === undefined) return;
