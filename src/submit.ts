@@ -1,12 +1,12 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
 import { isReleased } from "./memory";
-import type { NativePlan } from "./native";
+import type { NativeOutcome, NativePlan } from "./native";
 import { repository } from "./catalog";
 import type { ArgValue, Request } from "./request";
 import { typeArguments } from "./repository/arguments";
 import type { ResolvedKernel } from "./repository";
-import { runtime } from "./runtime";
+import { runtime, type Runtime } from "./runtime";
 
 /** Options of {@link submit}. */
 export interface SubmitOptions {
@@ -40,28 +40,39 @@ const ACCESS = { r: 0, w: 1, rw: 2 } as const;
  * @throws InaccelError `UNKNOWN_ACCELERATOR`, `BAD_ARGUMENT`, `RELEASED`, `NO_DEVICE`,
  * `NO_RUNTIME`, `DEVICE_BUSY`, `DEVICE_ERROR` (as a rejected promise).
  */
-export async function submit(req: Request, options: SubmitOptions = {}): Promise<SubmitResult> {
-  const rt = runtime();
-  req.args.forEach((value, index) => {
-    if (ArrayBuffer.isView(value) && isReleased(value)) {
-      throw new InaccelError("RELEASED", `argument ${index} of ${req.accelerator} was released`);
-    }
-  });
-  const { plan, first } = planFor(req.accelerator, options.device);
-  // Bitstreams of one accelerator id share its signature: the first one types the arguments.
-  const args = typeArguments(req.accelerator, first.arguments, req.args);
+export function submit(req: Request, options: SubmitOptions = {}): Promise<SubmitResult> {
+  // Not an async function: one promise per request instead of two, and no
+  // resumption step (this is the per-request path).
+  let rt: Runtime;
+  let started: Promise<NativeOutcome>;
   try {
-    const outcome = await rt.native.submit(plan, args, globalSize(first, req.args));
-    return {
+    rt = runtime();
+    const values = req.args;
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (ArrayBuffer.isView(value) && isReleased(value)) {
+        throw new InaccelError("RELEASED", `argument ${index} of ${req.accelerator} was released`);
+      }
+    }
+    const { plan, first } = planFor(req.accelerator, options.device);
+    // Bitstreams of one accelerator id share its signature: the first one types the arguments.
+    const args = typeArguments(req.accelerator, first.arguments, values);
+    started = rt.native.submit(plan, args, globalSize(first, values));
+  } catch (error) {
+    return Promise.reject(fromNative(error));
+  }
+  return started.then(
+    (outcome) => ({
       device: rt.devices[outcome.device]!,
       accelerator: req.accelerator,
       queuedMs: outcome.queuedNs / 1e6,
       runMs: outcome.runNs / 1e6,
       reconfigured: outcome.reconfigured,
-    };
-  } catch (error) {
-    throw fromNative(error);
-  }
+    }),
+    (error: unknown) => {
+      throw fromNative(error);
+    },
+  );
 }
 
 interface Prepared {

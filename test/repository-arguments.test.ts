@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Repository, typeArguments, type ArgumentSpec, type ScalarType } from "../src/repository";
 import { encodeScalar } from "../src/repository/arguments";
+import { parseExpression } from "../src/repository/expression";
 import { parseType } from "../src/repository/scalars";
 import { cleanup, device, expectError, tempDir } from "./repository-helpers";
 
@@ -56,6 +57,23 @@ describe("repository: typing request arguments", () => {
       /argument 0 "img" of filter holds 23 uchar elements, needs width\*height\*\(channels\+1\) = 24/);
     const divided = [spec("x", "float*", { length: "n / d" }), spec("n", "int"), spec("d", "int")];
     await expectError(() => typeArguments("k", divided, [new Float32Array(4), 4, 0]), "BAD_ARGUMENT", /divides by zero/);
+  });
+
+  it("evaluates length expressions exactly, in numbers or past the safe integers in bigint", () => {
+    const value = (text: string, values: Record<string, number | bigint>) =>
+      parseExpression(text).evaluate(new Map(Object.entries(values)));
+    expect(value("(n + 3) / 4", { n: 13 })).to.equal(4);
+    expect(value("n / 2", { n: -7 })).to.equal(-3); // toward zero, as C does
+    expect(value("n * m", { n: 2 ** 30, m: 2 ** 30 })).to.equal(2n ** 60n);
+    expect(value("n * m / m", { n: 2 ** 40, m: 2 ** 20 })).to.equal(2 ** 40);
+    expect(value("n - 1", { n: 2n ** 63n })).to.equal(2n ** 63n - 1n);
+    expect(value("n + 1", { n: 9007199254740991 })).to.equal(9007199254740992n);
+    expect(value("99999999999999999999 / n", { n: 3 })).to.equal(33333333333333333333n);
+    expect(value("missing + 1", {})).to.equal(1);
+    expect(() => value("n / d", { n: 1, d: 0 })).to.throw(RangeError);
+    // A length past the safe integers is compared exactly.
+    const huge = [spec("x", "uchar*", { length: "n * n" }), spec("n", "ulong")];
+    expect(() => typeArguments("k", huge, [Buffer.alloc(8), 2n ** 32n])).to.throw(/needs n \* n = 18446744073709551616/);
   });
 
   it("refuses out-of-range and non-integer scalars", async () => {

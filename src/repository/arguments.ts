@@ -26,35 +26,44 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     const names = specs.map((spec) => spec.name).join(", ");
     throw new InaccelError("BAD_ARGUMENT", `${accelerator} takes ${specs.length} arguments (${names}), got ${values.length}`);
   }
-  const bad = (index: number, problem: string): InaccelError =>
-    new InaccelError("BAD_ARGUMENT", `argument ${index} "${specs[index].name}" of ${accelerator} ${problem}`);
-  const scalars = new Map<string, bigint>();
-  const typed = specs.map((spec, index): TypedArg => {
+  // Integer scalars by name, for the length expressions.
+  const scalars = new Map<string, number | bigint>();
+  const typed: TypedArg[] = new Array(specs.length);
+  for (let index = 0; index < specs.length; index++) {
+    const spec = specs[index];
     const value = values[index];
     if (spec.pointer) {
       const element = ArrayBuffer.isView(value) ? elementOf(value) : undefined;
-      if (element !== spec.element) throw bad(index, `expects ${spec.type}, got ${describe(value)}`);
-      return value as ArrayBufferView;
+      if (element !== spec.element) throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describe(value)}`);
+      typed[index] = value as ArrayBufferView;
+      continue;
     }
-    if (typeof value !== "number" && typeof value !== "bigint") throw bad(index, `expects ${spec.type}, got ${describe(value)}`);
+    if (typeof value !== "number" && typeof value !== "bigint") {
+      throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describe(value)}`);
+    }
     const encoded = encodeScalar(spec.element, value);
-    if (typeof encoded === "string") throw bad(index, `expects ${spec.type}, got ${describe(value)}: ${encoded}`);
-    if (SCALARS[spec.element].integer) scalars.set(spec.name, BigInt(value));
-    return encoded;
-  });
-  specs.forEach((spec, index) => {
-    if (spec.length === undefined) return;
-    const needed = evaluate(spec.length, scalars, () => bad(index, `has a length "${spec.length}" that divides by zero`));
-    const view = values[index] as ArrayBufferView;
-    const held = view.byteLength / SCALARS[spec.element].size;
-    if (BigInt(held) < needed) {
-      throw bad(index, `holds ${held} ${spec.element} elements, needs ${spec.length} = ${needed}`);
+    if (typeof encoded === "string") throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describe(value)}: ${encoded}`);
+    if (SCALARS[spec.element].integer) scalars.set(spec.name, value);
+    typed[index] = encoded;
+  }
+  for (let index = 0; index < specs.length; index++) {
+    const spec = specs[index];
+    if (spec.length === undefined) continue;
+    const needed = lengthOf(spec.length, scalars, () => bad(accelerator, specs, index, `has a length "${spec.length}" that divides by zero`));
+    const held = (values[index] as ArrayBufferView).byteLength / SCALARS[spec.element].size;
+    if (typeof needed === "number" ? held < needed : BigInt(held) < needed) {
+      throw bad(accelerator, specs, index, `holds ${held} ${spec.element} elements, needs ${spec.length} = ${needed}`);
     }
-  });
+  }
   return typed;
 }
 
-function evaluate(text: string, scalars: ReadonlyMap<string, bigint>, onZero: () => InaccelError): bigint {
+function bad(accelerator: string, specs: readonly ArgumentSpec[], index: number, problem: string): InaccelError {
+  return new InaccelError("BAD_ARGUMENT", `argument ${index} "${specs[index].name}" of ${accelerator} ${problem}`);
+}
+
+// A length expression's value: exact, as a number where it is a safe integer.
+function lengthOf(text: string, scalars: ReadonlyMap<string, number | bigint>, onZero: () => InaccelError): number | bigint {
   let expression = expressions.get(text);
   if (!expression) {
     expression = parseExpression(text);
@@ -67,6 +76,12 @@ function evaluate(text: string, scalars: ReadonlyMap<string, bigint>, onZero: ()
   }
 }
 
+// Scratch for encodeScalar: values are laid out here, then copied out.
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
+const RANGES = Object.fromEntries(Object.entries(SCALARS).map(([type, info]) =>
+  [type, info.integer ? [Number(info.min), Number(info.max)] : undefined])) as Record<ScalarType, [number, number] | undefined>;
+
 /**
  * The little-endian bytes of `value` as `type`, or why it does not fit:
  * integer types take integers in range (numbers must be safe integers; a
@@ -74,28 +89,33 @@ function evaluate(text: string, scalars: ReadonlyMap<string, bigint>, onZero: ()
  */
 export function encodeScalar(type: ScalarType, value: number | bigint): Uint8Array | string {
   const info = SCALARS[type];
-  const bytes = new Uint8Array(info.size);
-  const data = new DataView(bytes.buffer);
   if (!info.integer) {
     if (typeof value === "bigint") return "a bigint is not a floating-point value";
     if (type === "double") {
-      data.setFloat64(0, value, true);
+      scratch.setFloat64(0, value, true);
     } else {
       const single = Math.fround(value);
       if (Number.isFinite(value) && !Number.isFinite(single)) return "out of range for float";
-      data.setFloat32(0, single, true);
+      scratch.setFloat32(0, single, true);
     }
-    return bytes;
+    return scratchBytes.slice(0, info.size);
   }
-  if (typeof value === "number" && !Number.isInteger(value)) return "not an integer";
-  if (typeof value === "number" && !Number.isSafeInteger(value)) return "not a safe integer (pass a bigint)";
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) return "not an integer";
+    if (!Number.isSafeInteger(value)) return "not a safe integer (pass a bigint)";
+    const [min, max] = RANGES[type]!;
+    if (value < min || value > max) return `out of range ${info.min}..${info.max}`;
+    if (info.size <= 4) {
+      scratch.setUint32(0, value >>> 0, true); // two's complement; the low bytes are the value
+      return scratchBytes.slice(0, info.size);
+    }
+  } else if (value < (info.min as bigint) || value > (info.max as bigint)) {
+    return `out of range ${info.min}..${info.max}`;
+  }
   const big = BigInt(value);
-  if (big < (info.min as bigint) || big > (info.max as bigint)) return `out of range ${info.min}..${info.max}`;
-  if (info.size === 8) data.setBigUint64(0, BigInt.asUintN(64, big), true);
-  else if (info.size === 4) data.setUint32(0, Number(BigInt.asUintN(32, big)), true);
-  else if (info.size === 2) data.setUint16(0, Number(BigInt.asUintN(16, big)), true);
-  else data.setUint8(0, Number(BigInt.asUintN(8, big)));
-  return bytes;
+  if (info.size === 8) scratch.setBigUint64(0, BigInt.asUintN(64, big), true);
+  else scratch.setUint32(0, Number(BigInt.asUintN(32, big)), true);
+  return scratchBytes.slice(0, info.size);
 }
 
 /** `Float32Array`, `number 2.5`, `string`, ... for messages. */

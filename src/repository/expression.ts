@@ -1,7 +1,8 @@
 /**
  * Element-count expressions of buffer arguments (`"size"`, `"width*height"`,
  * `"(n + 3) / 4"`): integers, scalar argument names, `+ - * /` (integer
- * division, rounding toward zero) and parentheses, evaluated exactly in bigint.
+ * division, rounding toward zero) and parentheses, evaluated exactly: in
+ * numbers while every step is a safe integer, else in bigint.
  */
 
 type Node =
@@ -15,8 +16,12 @@ export interface Expression {
   readonly text: string;
   /** Argument names it reads. */
   readonly names: readonly string[];
-  /** Its value for the given scalar values; throws RangeError on division by zero. */
-  evaluate(values: ReadonlyMap<string, bigint>): bigint;
+  /**
+   * Its exact value for the given scalar values (a missing one is 0): a
+   * number when it is a safe integer, else a bigint. Throws RangeError on
+   * division by zero.
+   */
+  evaluate(values: ReadonlyMap<string, number | bigint>): number | bigint;
 }
 
 const TOKEN = /\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|([-+*/()]))/y;
@@ -59,16 +64,49 @@ export function parseExpression(text: string): Expression {
   const root = sum();
   if (next !== tokens.length) fail();
   const names = [...new Set(tokens.filter((token) => /^[A-Za-z_]/.test(token)))];
-  return { text, names, evaluate: (values) => evaluate(root, values) };
+  return {
+    text,
+    names,
+    evaluate: (values) => {
+      const fast = inNumbers(root, values);
+      if (!Number.isNaN(fast)) return fast;
+      const exact = inBigints(root, values);
+      return exact >= -MAX_SAFE && exact <= MAX_SAFE ? Number(exact) : exact;
+    },
+  };
 }
 
-function evaluate(node: Node, values: ReadonlyMap<string, bigint>): bigint {
+// NaN as soon as a step leaves the safe integers (the bigint way then runs).
+function inNumbers(node: Node, values: ReadonlyMap<string, number | bigint>): number {
+  switch (node.op) {
+    case "num": return node.value <= MAX_SAFE ? Number(node.value) : NaN;
+    case "var": {
+      const value = values.get(node.name) ?? 0;
+      return typeof value === "number" ? value : value >= -MAX_SAFE && value <= MAX_SAFE ? Number(value) : NaN;
+    }
+    default: {
+      const left = inNumbers(node.left, values);
+      const right = inNumbers(node.right, values);
+      let result: number;
+      if (node.op === "+") result = left + right;
+      else if (node.op === "-") result = left - right;
+      else if (node.op === "*") result = left * right;
+      else if (right === 0) throw new RangeError("division by zero");
+      else result = (left - (left % right)) / right; // exact: the dividend is a multiple of right
+      return Number.isSafeInteger(result) ? result : NaN;
+    }
+  }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function inBigints(node: Node, values: ReadonlyMap<string, number | bigint>): bigint {
   switch (node.op) {
     case "num": return node.value;
-    case "var": return values.get(node.name) ?? 0n;
+    case "var": return BigInt(values.get(node.name) ?? 0n);
     default: {
-      const left = evaluate(node.left, values);
-      const right = evaluate(node.right, values);
+      const left = inBigints(node.left, values);
+      const right = inBigints(node.right, values);
       if (node.op === "+") return left + right;
       if (node.op === "-") return left - right;
       if (node.op === "*") return left * right;
