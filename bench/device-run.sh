@@ -6,7 +6,7 @@
 # carried. Writes under $OUT:
 #   bench.json     npm run bench -- --json (full set) on the GPUs
 #   four-one.json  four-processes on the first GPU alone, where there are two
-#   candidate.json the single-GPU cases with INACCEL_BENCH_SDK=.device/exp/dist/index.js,
+#   candidate.json the small-request cases with INACCEL_BENCH_SDK=.device/exp/dist/index.js,
 #                  when a candidate build was carried there
 #   chaos.txt      test/helpers/chaos-run.cjs on the GPUs (SIGKILLed sharers)
 #   examples.txt   node examples/*.mjs with INACCEL_DEVICES=gpu
@@ -51,7 +51,7 @@ if [ -f .device/exp/dist/index.js ] && [ "${SKIP_CANDIDATE:-0}" != 1 ]; then
   echo "== bench (candidate build)" >>"$LOG"
   start=$(date +%s)
   INACCEL_BENCH_SDK="$PWD/.device/exp/dist/index.js" timeout 110 node bench/main.mjs --json \
-    --cases latency-16,throughput-16-inflight,vadd-1Mi,vadd-64Mi,four-processes \
+    --cases latency-16,throughput-16-inflight,two-devices-small \
     --out "$OUT/candidate.json" >/dev/null 2>>"$LOG"
   echo "rc=$? seconds=$(( $(date +%s) - start ))" >>"$LOG"
 fi
