@@ -39,7 +39,10 @@ constexpr napi_type_tag kPlanTag = {0x696e616363656c00, 0x706c616e00000001};
 // A submitted job's JS-thread state, handed back with the outcome.
 struct Pending {
   Napi::Promise::Deferred deferred;
-  Napi::Reference<Napi::Array> args;  // keeps the buffers alive in flight
+  Napi::Reference<Napi::Array> values;  // keeps the buffers alive in flight
+  // What the job points to (see inaccel::Job), freed on this thread.
+  std::shared_ptr<const inaccel::Plan> plan;
+  std::vector<Arg> args;
   inaccel::Outcome outcome;
 };
 
@@ -252,22 +255,21 @@ class Addon : public Napi::Addon<Addon> {
       if (!info[0].IsExternal() || !info[0].As<Napi::External<PlanRef>>().CheckTypeTag(&kPlanTag)) {
         throw inaccel::Error("BAD_ARGUMENT", "submit takes a plan made by prepare");
       }
-      inaccel::Job job;
-      job.plan = info[0].As<Napi::External<PlanRef>>().Data()->plan;
-      const std::vector<inaccel::Param>& params = job.plan->params;
-      Napi::Array args = info[1].As<Napi::Array>();
-      if (args.Length() != params.size()) {
-        throw inaccel::Error("BAD_ARGUMENT", job.plan->accelerator + " takes " +
+      std::shared_ptr<const inaccel::Plan> plan = info[0].As<Napi::External<PlanRef>>().Data()->plan;
+      const std::vector<inaccel::Param>& params = plan->params;
+      Napi::Array values = info[1].As<Napi::Array>();
+      if (values.Length() != params.size()) {
+        throw inaccel::Error("BAD_ARGUMENT", plan->accelerator + " takes " +
                                                  std::to_string(params.size()) + " arguments");
       }
-      job.globalSize = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
-      for (uint32_t i = 0; i < args.Length(); ++i) {
-        Napi::Value value = args.Get(i);
+      std::vector<Arg> args(params.size());
+      for (uint32_t i = 0; i < values.Length(); ++i) {
+        Napi::Value value = values.Get(i);
         if (!value.IsTypedArray()) throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is not typed");
         Napi::TypedArray view = value.As<Napi::TypedArray>();
         Napi::ArrayBuffer buffer = view.ArrayBuffer();
         uint8_t* data = static_cast<uint8_t*>(buffer.Data()) + view.ByteOffset();
-        Arg arg;
+        Arg& arg = args[i];
         if (!params[i].buffer) {
           arg.scalar.assign(data, data + view.ByteLength());
         } else {
@@ -279,11 +281,14 @@ class Addon : public Napi::Addon<Addon> {
           // Only a view of a whole block can be handed over as the block.
           if (found != blocks_.end() && view.ByteOffset() == 0) arg.block = found->second->block;
         }
-        job.args.push_back(std::move(arg));
       }
-      // The arguments array holds the buffers' views: it keeps them alive in flight.
-      auto pending = std::make_unique<Pending>(
-          Pending{Napi::Promise::Deferred::New(env), Napi::Persistent(args), {}});
+      // The values array holds the buffers' views: it keeps them alive in flight.
+      auto pending = std::make_unique<Pending>(Pending{Napi::Promise::Deferred::New(env), Napi::Persistent(values),
+                                                       std::move(plan), std::move(args), {}});
+      inaccel::Job job;
+      job.plan = pending->plan.get();
+      job.args = &pending->args;
+      job.globalSize = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
       Napi::Promise promise = pending->deferred.Promise();
       Pending* raw = pending.release();
       job.done = [this, raw](const inaccel::Outcome& outcome) {

@@ -72,8 +72,9 @@ void Engine::submit(Job job) {
   }
   job.chosen = chosen;
   const Candidate& candidate = job.candidate();
-  for (size_t i = 0; i < job.args.size() && i < candidate.memoryBanks.size(); ++i) {
-    job.args[i].memoryBank = candidate.memoryBanks[i];
+  std::vector<Arg>& args = *job.args;
+  for (size_t i = 0; i < args.size() && i < candidate.memoryBanks.size(); ++i) {
+    args[i].memoryBank = candidate.memoryBanks[i];
   }
   const uint32_t device = candidate.device;
   job.submittedNs = monotonicNs();

@@ -38,7 +38,7 @@ struct Outcome {
 
 // What every request of one accelerator shares: where it may run and with
 // which bitstream. Made once per repository answer (src/submit.ts keeps it)
-// and shared, read-only, by the jobs, so that a request carries only its
+// and read, never changed, by its jobs, so that a request carries only its
 // arguments across Node-API.
 struct Plan {
   std::string accelerator;
@@ -46,14 +46,19 @@ struct Plan {
   std::vector<Candidate> candidates;
 };
 
+// The submitter owns a job's plan and arguments and keeps them until `done`:
+// a job crosses threads as a few pointers, and what the submitting thread
+// allocated is freed there (memory freed by another thread contends on the
+// allocator's locks, a measurable cost per request).
 struct Job {
-  std::shared_ptr<const Plan> plan;
-  uint32_t chosen = 0;   // index in plan->candidates, set by Engine::submit
-  std::vector<Arg> args;  // one per plan->params; banks set by Engine::submit
+  const Plan* plan = nullptr;
+  uint32_t chosen = 0;              // index in plan->candidates, set by Engine::submit
+  std::vector<Arg>* args = nullptr;  // one per plan->params; banks set by Engine::submit
   size_t globalSize = 1;
   uint64_t submittedNs = 0;
   // Called exactly once, on a worker thread (or on the submitting thread
-  // when the job fails before reaching a worker).
+  // when the job fails before reaching a worker); the job's last use: plan
+  // and args may be freed from then on.
   std::function<void(const Outcome&)> done;
 
   const Candidate& candidate() const { return plan->candidates[chosen]; }
