@@ -271,7 +271,9 @@ class Addon : public Napi::Addon<Addon> {
         uint8_t* data = static_cast<uint8_t*>(buffer.Data()) + view.ByteOffset();
         Arg& arg = args[i];
         if (!params[i].buffer) {
-          arg.scalar.assign(data, data + view.ByteLength());
+          if (!arg.scalar.assign(data, view.ByteLength())) {
+            throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is wider than any scalar");
+          }
         } else {
           arg.kind = Arg::Kind::Buffer;
           arg.host = data;
@@ -342,11 +344,13 @@ class Addon : public Napi::Addon<Addon> {
       pending.deferred.Reject(toJs(env, outcome.code, outcome.message).Value());
       return;
     }
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("device", outcome.device);
-    result.Set("queuedNs", static_cast<double>(outcome.queuedNs));
-    result.Set("runNs", static_cast<double>(outcome.runNs));
-    result.Set("reconfigured", outcome.reconfigured);
+    // [device, queuedNs, runNs, reconfigured]: an array, no property names
+    // to look up per request.
+    Napi::Array result = Napi::Array::New(env, 4);
+    result.Set(0u, outcome.device);
+    result.Set(1u, static_cast<double>(outcome.queuedNs));
+    result.Set(2u, static_cast<double>(outcome.runNs));
+    result.Set(3u, outcome.reconfigured);
     pending.deferred.Resolve(result);
   }
 

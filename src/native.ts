@@ -38,12 +38,8 @@ export interface NativePlanSpec {
 /** A prepared plan: opaque, shared by every request made with it. */
 export type NativePlan = { readonly __brand: "NativePlan" };
 
-export interface NativeOutcome {
-  device: number;
-  queuedNs: number;
-  runNs: number;
-  reconfigured: boolean;
-}
+/** A finished request: [device (engine index), queuedNs, runNs, reconfigured]. */
+export type NativeOutcome = [device: number, queuedNs: number, runNs: number, reconfigured: boolean];
 
 export interface NativeKernelCounters {
   accelerator: string;

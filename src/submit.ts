@@ -62,12 +62,12 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
     return Promise.reject(fromNative(error));
   }
   return started.then(
-    (outcome) => ({
-      device: rt.devices[outcome.device]!,
+    ([device, queuedNs, runNs, reconfigured]) => ({
+      device: rt.devices[device]!,
       accelerator: req.accelerator,
-      queuedMs: outcome.queuedNs / 1e6,
-      runMs: outcome.runNs / 1e6,
-      reconfigured: outcome.reconfigured,
+      queuedMs: queuedNs / 1e6,
+      runMs: runNs / 1e6,
+      reconfigured,
     }),
     (error: unknown) => {
       throw fromNative(error);

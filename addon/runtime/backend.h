@@ -4,6 +4,8 @@
 // thread, one call at a time per Device.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -33,6 +35,26 @@ struct DeviceInfo {
 
 enum class Access { Read, Write, ReadWrite };  // as the kernel sees it
 
+// A scalar argument's bytes, held in place: the widest scalar type (long,
+// ulong, double) takes 8.
+class ScalarBytes {
+ public:
+  static constexpr size_t kMax = 8;
+  // False (and nothing kept) when the value does not fit.
+  bool assign(const uint8_t* data, size_t size) {
+    if (size > kMax) return false;
+    std::copy(data, data + size, bytes_.begin());
+    size_ = size;
+    return true;
+  }
+  const uint8_t* data() const { return bytes_.data(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::array<uint8_t, kMax> bytes_{};
+  size_t size_ = 0;
+};
+
 struct Arg {
   enum class Kind { Buffer, Scalar } kind = Kind::Scalar;
   // Buffer: host memory the request reads from / writes back to.
@@ -44,7 +66,7 @@ struct Arg {
   // kept alive by this reference for as long as the backend holds it.
   BlockPtr block;
   // Scalar: the value's bytes exactly as the kernel's type lays them out.
-  std::vector<uint8_t> scalar;
+  ScalarBytes scalar;
 };
 
 // What a device is configured with. For OpenCL "source", `path` is an

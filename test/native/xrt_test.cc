@@ -187,8 +187,7 @@ void run(Device& device, const std::string& kernel, const std::vector<Arg>& args
 
 Arg scalar(uint32_t value) {
   Arg arg;
-  arg.scalar.resize(sizeof value);
-  std::memcpy(arg.scalar.data(), &value, sizeof value);
+  arg.scalar.assign(reinterpret_cast<const uint8_t*>(&value), sizeof value);
   return arg;
 }
 
