@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import * as path from "node:path";
 import * as inaccel from "../src/index";
+import type { NativePlan } from "../src/native";
+import { runtime } from "../src/runtime";
 import { runChild } from "./helpers/child";
 
 const vaddScript = (n: number) => `
@@ -53,5 +55,41 @@ describe("runtime", () => {
     expect(esm.stdout.trim(), esm.stderr).to.equal("function function function function");
     const cjs = await runChild(`const inaccel = require("inaccel");` + vaddScript(100));
     expect(cjs.stdout.trim(), cjs.stderr).to.match(/^PASS [01]$/);
+  });
+
+  it("the addon checks what reaches it: plans, argument counts and kinds, scalar widths", async () => {
+    const rt = runtime();
+    const kernel = inaccel.repository.candidates("vector.addition", rt.devices).get(rt.devices[0].id)!;
+    const candidate = {
+      device: 0,
+      kernel: kernel.kernel,
+      bitstream: {
+        id: kernel.bitstream.key, format: kernel.bitstream.format, path: kernel.bitstream.path,
+        sha256: kernel.bitstream.sha256,
+      },
+      memory: [-1, -1, -1, -1],
+    };
+    const access = [0, 0, 1, -1];
+    const refused = (call: () => unknown, code: string, message: RegExp) => {
+      expect(call).to.throw(message).with.property("code", code);
+    };
+    refused(() => rt.native.prepare({ accelerator: "vector.addition", access, candidates: [{ ...candidate, device: 99 }] }),
+      "NO_DEVICE", /no device 99/);
+    refused(() => rt.native.prepare({ accelerator: "vector.addition", access, candidates: [{ ...candidate, memory: [-1] }] }),
+      "BITSTREAM_INVALID", /disagree on how many arguments/);
+    refused(() => rt.native.prepare({ accelerator: "vector.addition", access, candidates: [] }),
+      "NO_DEVICE", /no device can run vector.addition/);
+    const plan = rt.native.prepare({ accelerator: "vector.addition", access, candidates: [candidate] });
+    const a = inaccel.alloc(Float32Array, 4), b = inaccel.alloc(Float32Array, 4), c = inaccel.alloc(Float32Array, 4);
+    const size = new Uint8Array([4, 0, 0, 0]);
+    refused(() => rt.native.submit({} as NativePlan, [a, b, c, size], 64), "BAD_ARGUMENT", /plan made by prepare/);
+    refused(() => rt.native.submit(plan, [a, b, c], 64), "BAD_ARGUMENT", /takes 4 arguments/);
+    refused(() => rt.native.submit(plan, [a, b, 7 as unknown as ArrayBufferView, size], 64), "BAD_ARGUMENT", /argument 2 is not typed/);
+    refused(() => rt.native.submit(plan, [a, b, c, new Uint8Array(16)], 64), "BAD_ARGUMENT", /argument 3 is wider than any scalar/);
+    a.fill(2);
+    b.fill(3);
+    const [device] = await rt.native.submit(plan, [a, b, c, size], 64);
+    expect(device).to.equal(0);
+    expect([...c]).to.deep.equal([5, 5, 5, 5]);
   });
 });
