@@ -14,8 +14,6 @@ using namespace test;
 
 namespace {
 
-constexpr uint64_t kMs = 1000000;
-
 bool hasUser(const inaccel::DeviceSnapshot& d, pid_t pid) {
   return std::find(d.users.begin(), d.users.end(), int32_t(pid)) != d.users.end();
 }
@@ -38,6 +36,18 @@ void freshProcessGets(const TempDir& dir, const char* id) {
 }
 
 void stopHere() { raise(SIGSTOP); }
+
+// A child process that attaches "dev" and stops itself at `hook` while
+// acquiring it for `id`; returns once it has stopped.
+pid_t childStoppedAt(const TempDir& dir, void (*inaccel::arb::TestHooks::*hook)(), const char* id) {
+  pid_t child = spawn([&] {
+    Arbiter c(dir.options());
+    inaccel::arb::testHooks.*hook = stopHere;
+    c.acquire(c.attach("dev", DeviceMode::Shared), id);
+  });
+  CHECK(waitStopped(child));
+  return child;
+}
 
 }  // namespace
 
@@ -79,12 +89,7 @@ TEST(sigkill_holding_the_exclusive_lease_mid_reconfiguration) {
   Arbiter a(dir.options());
   uint32_t d = a.attach("dev", DeviceMode::Shared);
   { Lease l = a.acquire(d, "X"); }
-  pid_t child = spawn([&] {
-    Arbiter c(dir.options());
-    inaccel::arb::testHooks.exclusiveHeld = stopHere;
-    c.acquire(c.attach("dev", DeviceMode::Shared), "Y");
-  });
-  CHECK(waitStopped(child));
+  pid_t child = childStoppedAt(dir, &inaccel::arb::TestHooks::exclusiveHeld, "Y");
   Arbiter b(dir.options());
   b.attach("dev", DeviceMode::Shared);
   CHECK_EQ(errorCode([&] { b.leaseWhole(d, false); }), std::string("DEVICE_BUSY"));
@@ -163,12 +168,7 @@ TEST(sigkill_inside_an_update_is_repaired_by_any_table_lock_holder) {
   Arbiter a(dir.options());
   uint32_t d = a.attach("dev", DeviceMode::Shared);
   { Lease l = a.acquire(d, "X"); }
-  pid_t child = spawn([&] {
-    Arbiter c(dir.options());
-    inaccel::arb::testHooks.midUpdate = stopHere;
-    c.acquire(c.attach("dev", DeviceMode::Shared), "Y");
-  });
-  CHECK(waitStopped(child));
+  pid_t child = childStoppedAt(dir, &inaccel::arb::TestHooks::midUpdate, "Y");
   killChild(child);
   auto dev = a.snapshot().devices.at(d);  // a snapshot takes the table lock
   CHECK(dev.bitstream.empty());

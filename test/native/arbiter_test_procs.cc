@@ -12,8 +12,6 @@ using namespace test;
 
 namespace {
 
-constexpr uint64_t kMs = 1000000;
-
 struct Board {
   std::atomic<int> ready{0};
   std::atomic<bool> stop{false};

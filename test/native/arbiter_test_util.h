@@ -61,6 +61,7 @@ std::string show(const T& v) {
 // The Error code `fn` throws, "" when it returns, "other" for anything else.
 std::string errorCode(const std::function<void()>& fn);
 
+constexpr uint64_t kMs = 1000000;  // in ns, as nowNs() counts
 uint64_t nowNs();
 void sleepMs(int ms);
 
