@@ -273,30 +273,33 @@ function ids(list) {
 
 const TWO_TARGET = { "two-devices": 1.9, "two-devices-small": 1.8 };
 
-/** One process of the SDK on the host's first two GPUs against the same on the first. */
+/**
+ * One process of the SDK on two devices (environment `two`) against the
+ * same on one (`one`), alternated. Records the devices each side saw, the
+ * two-device split and how busy each side's JS thread was (`jsBusy`).
+ */
+async function twoVersusOne(name, arg, one, two, extra) {
+  const seen = { jsBusy: { one: [], two: [] } };
+  const measure = (side, env) => async () => {
+    const run = await runTogether([CHILD], [{ env, arg }]);
+    seen[side] = run.ready[0].devices;
+    if (side === "two") seen.split = run.reports[0].perDevice;
+    seen.jsBusy[side].push(round(run.reports[0].jsBusy, 3));
+    return run.rate;
+  };
+  const samples = await alternate({ baseline: measure("one", one), sdk: measure("two", two) });
+  return result(name, "requests/s", "higher", samples, { devices: seen, ...extra });
+}
+
+/** The SDK on the host's first two GPUs against the same on the first. */
 async function twoGpus(name, arg) {
   const dir = fs.mkdtempSync(path.join(scratch, `${name}-`));
+  const [first, both] = [ids(gpus.slice(0, 1)), ids(gpus.slice(0, 2))];
   const env = (selector, tag) => ({ ...process.env, INACCEL_DEVICES: selector, INACCEL_STATE_DIR: path.join(dir, tag) });
-  // jsBusy: the share of the time the JS thread of the process was busy.
-  const seen = { jsBusy: { one: [], two: [] } };
-  const samples = await alternate({
-    baseline: async () => {
-      const run = await runTogether([CHILD], [{ env: env(ids(gpus.slice(0, 1)), "one"), arg }]);
-      seen.jsBusy.one.push(round(run.reports[0].jsBusy, 3));
-      return run.rate;
-    },
-    sdk: async () => {
-      const run = await runTogether([CHILD], [{ env: env(ids(gpus.slice(0, 2)), "two"), arg }]);
-      seen.two = run.ready[0].devices;
-      seen.split = run.reports[0].perDevice;
-      seen.jsBusy.two.push(round(run.reports[0].jsBusy, 3));
-      return run.rate;
-    },
-  });
-  const r = result(name, "requests/s", "higher", samples, {
-    baselineIs: `the SDK in one process on one GPU (INACCEL_DEVICES=${ids(gpus.slice(0, 1))})`,
-    sdkIs: `the SDK in one process on two GPUs (INACCEL_DEVICES=${ids(gpus.slice(0, 2))}), requests spread by the engine`,
-    params: arg, devices: seen, target: `ratio >= ${TWO_TARGET[name]}`,
+  const r = await twoVersusOne(name, arg, env(first, "one"), env(both, "two"), {
+    baselineIs: `the SDK in one process on one GPU (INACCEL_DEVICES=${first})`,
+    sdkIs: `the SDK in one process on two GPUs (INACCEL_DEVICES=${both}), requests spread by the engine`,
+    params: arg, target: `ratio >= ${TWO_TARGET[name]}`,
   });
   r.met = r.ratio >= TWO_TARGET[name];
   return r;
@@ -320,25 +323,11 @@ async function twoPocl(name, arg) {
   const probe = await runTogether([CHILD], [{ env: envFor(`${pocl} ${pocl}`), arg: { ...arg, count: 64 } }])
     .catch(() => undefined);
   if (!probe || probe.ready[0].devices.length !== 2) pocl = "cpu"; // PoCL >= 4 calls it "cpu"
-  const seen = {};
-  const samples = await alternate({
-    baseline: async () => {
-      const run = await runTogether([CHILD], [{ env: envFor(pocl), arg }]);
-      seen.one = run.ready[0].devices;
-      return run.rate;
-    },
-    sdk: async () => {
-      const run = await runTogether([CHILD], [{ env: envFor(`${pocl} ${pocl}`), arg }]);
-      seen.two = run.ready[0].devices;
-      seen.split = run.reports[0].perDevice;
-      return run.rate;
-    },
-  });
-  const r = result(name, "requests/s", "higher", samples, {
+  const r = await twoVersusOne(name, arg, envFor(pocl), envFor(`${pocl} ${pocl}`), {
     baselineIs: `the SDK on one device (POCL_DEVICES=${pocl})`,
     sdkIs: `the SDK on two devices (POCL_DEVICES="${pocl} ${pocl}"), requests spread by the engine`,
     params: { ...arg, pthreadsPerDevice: perDevice, hostCores: cores },
-    devices: seen, target: `ratio >= ${TWO_TARGET[name]} where the host has the cores`,
+    target: `ratio >= ${TWO_TARGET[name]} where the host has the cores`,
   });
   r.met = cores >= 4 ? r.ratio >= TWO_TARGET[name] : null;
   return r;
