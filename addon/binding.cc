@@ -252,10 +252,11 @@ class Addon : public Napi::Addon<Addon> {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
-      if (!info[0].IsExternal() || !info[0].As<Napi::External<PlanRef>>().CheckTypeTag(&kPlanTag)) {
+      const auto external = info[0].As<Napi::External<PlanRef>>();
+      if (!info[0].IsExternal() || !external.CheckTypeTag(&kPlanTag)) {
         throw inaccel::Error("BAD_ARGUMENT", "submit takes a plan made by prepare");
       }
-      std::shared_ptr<const inaccel::Plan> plan = info[0].As<Napi::External<PlanRef>>().Data()->plan;
+      std::shared_ptr<const inaccel::Plan> plan = external.Data()->plan;
       const std::vector<inaccel::Param>& params = plan->params;
       Napi::Array values = info[1].As<Napi::Array>();
       if (values.Length() != params.size()) {
