@@ -27,7 +27,7 @@ function targets() {
       headers: [],
       includes: [],
       // -lOpenCL needs the dev symlink; a host with only the runtime library has libOpenCL.so.1.
-      libraries: [["-lOpenCL"], ["-l:libOpenCL.so.1"]],
+      libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
     },
     arbiter_lease: {
       sources: [path.join(ROOT, "bench", "baseline", "arbiter_lease.cc"), ...arbiterSources],

@@ -242,7 +242,7 @@ const cases = {
 
   async "two-devices-small"() {
     const arg = { n: 16, count: P.smallCount, inflight: 64 };
-    return gpus.length >= 2 ? twoGpus("two-devices-small", arg) : twoPocl("two-devices-small", arg);
+    return gpus.length >= 2 ? twoGpus("two-devices-small", arg, true) : twoPocl("two-devices-small", arg, true);
   },
 
   async "four-processes"() {
@@ -273,12 +273,26 @@ function ids(list) {
 
 const TWO_TARGET = { "two-devices": 1.9, "two-devices-small": 1.8 };
 
+/** The raw baseline serving on the first `count` devices that `select` (its flags) picks. */
+async function rawOn(select, count, env) {
+  const binary = ensureBuilt("vadd_baseline", log);
+  const raw = new LineProcess(binary, ["--kernel", KERNEL, ...select, "--devices", String(count), "--serve"], { env });
+  raw.info = await raw.next();
+  return raw;
+}
+
+const RAW_SCALING = "hand-tuned raw OpenCL in one process, one host thread per device, each running the " +
+  "throughput-16-inflight `batched` loop (64 requests enqueued without blocking, one clFinish per 64, pinned memory)";
+
 /**
  * One process of the SDK on two devices (environment `two`) against the
  * same on one (`one`), alternated. Records the devices each side saw, the
  * two-device split and how busy each side's JS thread was (`jsBusy`).
+ * With `raw` (the baseline's device flags), hand-written OpenCL on one and
+ * on two devices runs in the same rounds: `rawScaling` is how far code
+ * with no SDK in between scales in one process.
  */
-async function twoVersusOne(name, arg, one, two, extra) {
+async function twoVersusOne(name, arg, one, two, extra, raw) {
   const seen = { jsBusy: { one: [], two: [] } };
   const measure = (side, env) => async () => {
     const run = await runTogether([CHILD], [{ env, arg }]);
@@ -287,12 +301,27 @@ async function twoVersusOne(name, arg, one, two, extra) {
     seen.jsBusy[side].push(round(run.reports[0].jsBusy, 3));
     return run.rate;
   };
-  const samples = await alternate({ baseline: measure("one", one), sdk: measure("two", two) });
-  return result(name, "requests/s", "higher", samples, { devices: seen, ...extra });
+  const measures = { baseline: measure("one", one), sdk: measure("two", two) };
+  const rawSides = raw ? [await rawOn(raw, 1, one), await rawOn(raw, 2, two)] : [];
+  try {
+    if (raw) {
+      const line = `tput ${arg.n} ${arg.count} batched`;
+      measures.rawOne = async () => (await rawSides[0].ask(line)).value;
+      measures.rawTwo = async () => (await rawSides[1].ask(line)).value;
+    }
+    const r = result(name, "requests/s", "higher", await alternate(measures), { devices: seen, ...extra });
+    if (raw) {
+      r.handTunedIs = { rawOne: `${RAW_SCALING}, on one device`, rawTwo: `${RAW_SCALING}, on two devices` };
+      r.rawScaling = round(r.handTuned.rawTwo / r.handTuned.rawOne);
+    }
+    return r;
+  } finally {
+    for (const side of rawSides) side.close();
+  }
 }
 
 /** The SDK on the host's first two GPUs against the same on the first. */
-async function twoGpus(name, arg) {
+async function twoGpus(name, arg, raw) {
   const dir = fs.mkdtempSync(path.join(scratch, `${name}-`));
   const [first, both] = [ids(gpus.slice(0, 1)), ids(gpus.slice(0, 2))];
   const env = (selector, tag) => ({ ...process.env, INACCEL_DEVICES: selector, INACCEL_STATE_DIR: path.join(dir, tag) });
@@ -300,7 +329,7 @@ async function twoGpus(name, arg) {
     baselineIs: `the SDK in one process on one GPU (INACCEL_DEVICES=${first})`,
     sdkIs: `the SDK in one process on two GPUs (INACCEL_DEVICES=${both}), requests spread by the engine`,
     params: arg, target: `ratio >= ${TWO_TARGET[name]}`,
-  });
+  }, raw && ["--platform", gpus[0].platform.name, "--type", "gpu"]);
   r.met = r.ratio >= TWO_TARGET[name];
   return r;
 }
@@ -310,7 +339,7 @@ async function twoGpus(name, arg) {
  * (half the host's cores) either way, so that the two runs differ by the
  * device count and not by how many threads PoCL may start.
  */
-async function twoPocl(name, arg) {
+async function twoPocl(name, arg, raw) {
   const cores = os.availableParallelism();
   const perDevice = Math.max(1, Math.floor(cores / 2));
   const dir = fs.mkdtempSync(path.join(scratch, `${name}-`));
@@ -328,7 +357,7 @@ async function twoPocl(name, arg) {
     sdkIs: `the SDK on two devices (POCL_DEVICES="${pocl} ${pocl}"), requests spread by the engine`,
     params: { ...arg, pthreadsPerDevice: perDevice, hostCores: cores },
     target: `ratio >= ${TWO_TARGET[name]} where the host has the cores`,
-  });
+  }, raw && ["--type", "cpu"]);
   r.met = cores >= 4 ? r.ratio >= TWO_TARGET[name] : null;
   return r;
 }

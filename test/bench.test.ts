@@ -40,7 +40,10 @@ describe("bench --quick --json", function () {
     expect(code, stderr).to.equal(0);
     const result = JSON.parse(stdout) as {
       device: string;
-      cases: { name: string; unit: string; sdk: number; baseline: number; ratio: number }[];
+      cases: {
+        name: string; unit: string; sdk: number; baseline: number; ratio: number;
+        handTuned?: Record<string, number>; rawScaling?: number;
+      }[];
     };
     expect(result.device).to.be.a("string").and.not.empty;
     expect(result.cases.map((c) => c.name)).to.deep.equal(CASES);
@@ -51,5 +54,9 @@ describe("bench --quick --json", function () {
         expect(Number.isFinite(c[field]) && c[field] > 0, `${c.name}.${field} = ${c[field]}`).to.equal(true);
       }
     }
+    // Beside the SDK's scale-up, hand-written OpenCL on one and on two devices of one process.
+    const small = result.cases.find((c) => c.name === "two-devices-small")!;
+    expect(small.handTuned).to.have.all.keys("rawOne", "rawTwo");
+    expect(small.rawScaling).to.be.closeTo(small.handTuned!.rawTwo! / small.handTuned!.rawOne!, 0.001);
   });
 });

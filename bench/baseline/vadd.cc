@@ -4,12 +4,16 @@
 // b, kernel, blocking read c, from pageable (malloc'd) host memory.
 //
 //   vadd_baseline --kernel vadd.cl [--platform TEXT] [--device TEXT] [--type cpu|gpu]
-//                 [--serve | CASE N ITERS [pinned|chunked|batched]]
+//                 [--devices K] [--serve | CASE N ITERS [pinned|chunked|batched]]
 //
 // CASE is `lat` (µs per request), `tput` (requests/s) or `bw` (GB/s counting
 // the 3 arrays). With --serve it reads "CASE N ITERS [VARIANT]" lines on
 // stdin and answers each with one JSON line, so the bench driver can
 // alternate it with the SDK without paying context creation every round.
+// With --devices K it opens the first K matching devices and runs each case
+// on all of them at once, one host thread per device, timed together
+// (requests/s and GB/s add up): how far hand-written code in one process
+// scales over a host's cards.
 // `pinned`, `chunked` and `batched` are hand-tuned variants (see Bench::run):
 // what a careful user can get out of the same device, shown beside the
 // plain baseline as the hardware's bound, never used for the ratio.
@@ -23,10 +27,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -89,7 +97,7 @@ struct Host {
 class Bench {
  public:
   Bench(cl_platform_id platform, cl_device_id device, const std::string& source)
-      : device_(device) {
+      : platform_(platform), device_(device) {
     cl_int status = CL_SUCCESS;
     const cl_context_properties props[] = {
         CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(platform), 0};
@@ -107,12 +115,13 @@ class Bench {
   }
 
   // One measurement: ITERS requests of N floats, after one warm-up request
-  // that also checks the result. `variant`: "" (the plain baseline),
+  // that also checks the result; `ready` is called between the two (devices
+  // measured together start their clocks at once). Returns microseconds. `variant`: "" (the plain baseline),
   // "pinned", "chunked" (pinned, the request cut into chunks spread over
   // three in-order queues so that uploads, kernels and downloads of
   // different chunks overlap) or "batched" (pinned, 64 requests with their
   // own device buffers enqueued back to back, one clFinish per 64).
-  std::string run(const std::string& mode, size_t n, long iters, const std::string& variant) {
+  double run(size_t n, long iters, const std::string& variant, const std::function<void()>& ready) {
     const bool pinned = !variant.empty();
     const size_t bytes = n * sizeof(float);
     cl_int status = CL_SUCCESS;
@@ -252,6 +261,7 @@ class Bench {
     for (size_t i = 0; i < n; i++) {
       if (host.c[i] != host.a[i] + host.b[i]) die("wrong result at " + std::to_string(i));
     }
+    ready();
     const double start = nowUs();
     if (variant == "chunked") {
       for (long i = 0; i < iters; i++) chunked();
@@ -283,24 +293,16 @@ class Bench {
       std::free(host.c);
     }
 
-    double value = 0;
-    if (mode == "lat") value = us / static_cast<double>(iters);
-    else if (mode == "tput") value = static_cast<double>(iters) / (us / 1e6);
-    else value = 3.0 * static_cast<double>(bytes) * static_cast<double>(iters) / (us * 1e3);
-    std::ostringstream out;
-    out.precision(6);
-    out << "{\"mode\":\"" << mode << "\",\"n\":" << n << ",\"iters\":" << iters
-        << ",\"variant\":\"" << (variant.empty() ? "plain" : variant) << "\",\"value\":" << value
-        << ",\"totalUs\":" << us << "}";
-    return out.str();
+    return us;
   }
 
-  std::string describe(cl_platform_id platform) const {
-    return "{\"platform\":\"" + jsonText(platformInfo(platform, CL_PLATFORM_NAME)) +
+  std::string describe() const {
+    return "{\"platform\":\"" + jsonText(platformInfo(platform_, CL_PLATFORM_NAME)) +
            "\",\"device\":\"" + jsonText(deviceInfo(device_, CL_DEVICE_NAME)) + "\"}";
   }
 
  private:
+  cl_platform_id platform_;
   cl_device_id device_;
   cl_context context_ = nullptr;
   cl_command_queue queue_ = nullptr;
@@ -308,7 +310,23 @@ class Bench {
   cl_kernel kernel_ = nullptr;
 };
 
-std::string handle(Bench& bench, const std::string& line) {
+// Lets the threads of one measurement start their clocks together.
+class StartLine {
+ public:
+  explicit StartLine(size_t parties) : left_(parties) {}
+  void arrive() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (--left_ == 0) all_.notify_all();
+    else all_.wait(lock, [this] { return left_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable all_;
+  size_t left_;
+};
+
+std::string handle(std::vector<Bench>& benches, const std::string& line) {
   std::istringstream in(line);
   std::string mode, flag;
   size_t n = 0;
@@ -320,7 +338,26 @@ std::string handle(Bench& bench, const std::string& line) {
   if (!flag.empty() && flag != "pinned" && flag != "chunked" && flag != "batched") {
     return "{\"error\":\"unknown variant: " + jsonText(flag) + "\"}";
   }
-  return bench.run(mode, n, iters, flag);
+  StartLine start(benches.size());
+  std::vector<double> us(benches.size());
+  std::vector<std::thread> threads;
+  for (size_t d = 0; d < benches.size(); d++) {
+    threads.emplace_back([&, d] { us[d] = benches[d].run(n, iters, flag, [&] { start.arrive(); }); });
+  }
+  for (std::thread& t : threads) t.join();
+  // Together they took as long as the slowest.
+  const double slowest = *std::max_element(us.begin(), us.end());
+  const double total = static_cast<double>(iters) * static_cast<double>(benches.size());
+  double value = 0;
+  if (mode == "lat") value = slowest / static_cast<double>(iters);
+  else if (mode == "tput") value = total / (slowest / 1e6);
+  else value = 3.0 * static_cast<double>(n * sizeof(float)) * total / (slowest * 1e3);
+  std::ostringstream out;
+  out.precision(6);
+  out << "{\"mode\":\"" << mode << "\",\"n\":" << n << ",\"iters\":" << iters
+      << ",\"variant\":\"" << (flag.empty() ? "plain" : flag) << "\",\"devices\":" << benches.size()
+      << ",\"value\":" << value << ",\"totalUs\":" << slowest << "}";
+  return out.str();
 }
 
 }  // namespace
@@ -328,6 +365,7 @@ std::string handle(Bench& bench, const std::string& line) {
 int main(int argc, char** argv) {
   std::string kernelPath, platformText, deviceText, typeText;
   bool serve = false;
+  size_t devices = 1;
   std::vector<std::string> rest;
   for (int i = 1; i < argc; i++) {
     const std::string arg = argv[i];
@@ -339,10 +377,12 @@ int main(int argc, char** argv) {
     else if (arg == "--platform") platformText = lower(value());
     else if (arg == "--device") deviceText = lower(value());
     else if (arg == "--type") typeText = lower(value());
+    else if (arg == "--devices") devices = std::strtoul(value().c_str(), nullptr, 10);
     else if (arg == "--serve") serve = true;
     else rest.push_back(arg);
   }
   if (kernelPath.empty()) die("--kernel PATH is required");
+  if (devices == 0) die("--devices takes a positive count");
   std::ifstream file(kernelPath);
   if (!file) die("cannot read " + kernelPath);
   std::stringstream source;
@@ -352,8 +392,8 @@ int main(int argc, char** argv) {
   if (clGetPlatformIDs(0, nullptr, &count) != CL_SUCCESS || count == 0) die("no OpenCL platform");
   std::vector<cl_platform_id> platforms(count);
   clGetPlatformIDs(count, platforms.data(), nullptr);
-  cl_platform_id platform = nullptr;
-  cl_device_id device = nullptr;
+  std::vector<Bench> benches;
+  benches.reserve(devices);
   for (cl_platform_id p : platforms) {
     if (!platformText.empty() &&
         lower(platformInfo(p, CL_PLATFORM_NAME)).find(platformText) == std::string::npos)
@@ -366,31 +406,32 @@ int main(int argc, char** argv) {
     std::vector<cl_device_id> ids(n);
     clGetDeviceIDs(p, type, n, ids.data(), nullptr);
     for (cl_device_id d : ids) {
+      if (benches.size() == devices) break;
       if (!deviceText.empty() &&
           lower(deviceInfo(d, CL_DEVICE_NAME)).find(deviceText) == std::string::npos)
         continue;
-      platform = p;
-      device = d;
-      break;
+      benches.emplace_back(p, d, source.str());
     }
-    if (device) break;
   }
-  if (!device) die("no OpenCL device matches");
+  if (benches.size() < devices) {
+    die(std::to_string(devices) + " OpenCL devices asked for, " + std::to_string(benches.size()) + " match");
+  }
 
-  Bench bench(platform, device, source.str());
   if (!serve) {
     std::string line;
     for (const std::string& r : rest) line += r + " ";
-    std::printf("%s\n", handle(bench, line).c_str());
+    std::printf("%s\n", handle(benches, line).c_str());
     return 0;
   }
-  std::printf("%s\n", bench.describe(platform).c_str());
+  std::string described;
+  for (const Bench& bench : benches) described += (described.empty() ? "" : ",") + bench.describe();
+  std::printf("{\"devices\":[%s]}\n", described.c_str());
   std::fflush(stdout);
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty()) continue;
     if (line == "quit") break;
-    std::printf("%s\n", handle(bench, line).c_str());
+    std::printf("%s\n", handle(benches, line).c_str());
     std::fflush(stdout);
   }
   return 0;
