@@ -17,7 +17,8 @@ namespace inaccel::opencl {
   X(clBuildProgram) X(clGetProgramInfo) X(clGetProgramBuildInfo)              \
   X(clReleaseProgram) X(clCreateKernel) X(clReleaseKernel) X(clSetKernelArg)  \
   X(clGetKernelWorkGroupInfo)  \
-  X(clCreateBuffer) X(clReleaseMemObject) X(clEnqueueWriteBuffer)             \
+  X(clCreateBuffer) X(clCreateSubBuffer) X(clReleaseMemObject)               \
+  X(clEnqueueWriteBuffer)                                                     \
   X(clEnqueueReadBuffer) X(clEnqueueMapBuffer) X(clEnqueueUnmapMemObject)     \
   X(clEnqueueNDRangeKernel) X(clFinish) X(clFlush) X(clWaitForEvents)         \
   X(clReleaseEvent)

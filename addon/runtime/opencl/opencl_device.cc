@@ -66,6 +66,7 @@ OpenclDevice::OpenclDevice(cl_platform_id platform, cl_device_id device)
   info_.globalMemory = deviceValue<cl_ulong>(device, CL_DEVICE_GLOBAL_MEM_SIZE);
   info_.compiler = deviceValue<cl_bool>(device, CL_DEVICE_COMPILER_AVAILABLE) == CL_TRUE;
   unifiedMemory_ = deviceValue<cl_bool>(device, CL_DEVICE_HOST_UNIFIED_MEMORY) == CL_TRUE;
+  stage_ = info_.type == "gpu" || info_.type == "cpu";
 }
 
 OpenclDevice::~OpenclDevice() {
@@ -81,6 +82,9 @@ void OpenclDevice::ensureContext() {
   if (context_) return;
   createContext(platform_, device_, &context_, &queue_);
   buffers_.setContext(context_);
+  // Sub-buffer origins must be multiples of this (given in bits).
+  const cl_uint alignBits = deviceValue<cl_uint>(device_, CL_DEVICE_MEM_BASE_ADDR_ALIGN);
+  staging_.setContext(context_, queue_, alignBits / 8);
 }
 
 cl_program OpenclDevice::build(const Bitstream& bitstream) {
@@ -168,6 +172,7 @@ void OpenclDevice::unconfigure() {
   program_ = nullptr;
   configured_.clear();
   buffers_.clear();
+  staging_.clear();
 }
 
 // Work-groups of 64 unless the kernel was compiled for another size: the
@@ -192,77 +197,128 @@ const OpenclDevice::Kernel& OpenclDevice::kernel(const std::string& name) {
   return kernels_.emplace(name, Kernel{created, local}).first->second;
 }
 
-// Enqueues one request: writes, kernel, reads, none blocking except, with
-// `wait`, its last read. Returns whether that read waited for everything.
-bool OpenclDevice::enqueue(const RunItem& item, bool wait) {
+// Device memory for each buffer argument of `item`: the host pages
+// themselves where the device shares them, else a staged slice for a small
+// argument, else a pooled buffer whose write is enqueued now.
+OpenclDevice::Bound OpenclDevice::bind(const RunItem& item, size_t request) {
   const Api& cl = api();
   const std::vector<Arg>& args = *item.args;
-  const Kernel& entry = kernel(*item.kernel);
-  cl_kernel k = entry.kernel;
-  std::vector<cl_mem> memories(args.size(), nullptr);
+  Bound bound{std::vector<cl_mem>(args.size(), nullptr), std::vector<bool>(args.size(), false)};
   for (size_t i = 0; i < args.size(); ++i) {
     const Arg& arg = args[i];
-    const cl_uint index = static_cast<cl_uint>(i);
-    if (arg.kind == Arg::Kind::Scalar) {
-      check(cl.clSetKernelArg(k, index, arg.scalar.size(), arg.scalar.data()), "clSetKernelArg");
-      continue;
-    }
-    const size_t bytes = arg.bytes ? arg.bytes : 1;
-    cl_mem memory;
+    if (arg.kind != Arg::Kind::Buffer) continue;
     if (arg.block && unifiedMemory_) {
-      memory = buffers_.wrap(arg.block);
+      bound.memory[i] = buffers_.wrap(arg.block);
+    } else if (stage_ && arg.memoryBank < 0 && (bound.memory[i] = staging_.place(arg, request))) {
+      bound.staged[i] = true;
+      continue;
     } else {
-      memory = buffers_.take(bytes);
-      lent_.push_back({memory, bytes});
+      const size_t bytes = arg.bytes ? arg.bytes : 1;
+      bound.memory[i] = buffers_.take(bytes);
+      lent_.push_back({bound.memory[i], bytes});
     }
-    memories[i] = memory;
     // On a wrapped buffer this is a no-op copy onto itself that still tells
     // the runtime the host wrote the pages.
     if (arg.access != Access::Write && arg.bytes > 0) {
-      check(cl.clEnqueueWriteBuffer(queue_, memory, CL_FALSE, 0, arg.bytes, arg.host, 0, nullptr,
-                                    nullptr),
+      check(cl.clEnqueueWriteBuffer(queue_, bound.memory[i], CL_FALSE, 0, arg.bytes, arg.host, 0,
+                                    nullptr, nullptr),
             "clEnqueueWriteBuffer");
     }
-    check(cl.clSetKernelArg(k, index, sizeof(cl_mem), &memory), "clSetKernelArg");
+  }
+  return bound;
+}
+
+void OpenclDevice::launch(const RunItem& item, const Bound& bound) {
+  const Api& cl = api();
+  const std::vector<Arg>& args = *item.args;
+  const Kernel& entry = kernel(*item.kernel);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const cl_uint index = static_cast<cl_uint>(i);
+    if (args[i].kind == Arg::Kind::Scalar) {
+      check(cl.clSetKernelArg(entry.kernel, index, args[i].scalar.size(), args[i].scalar.data()),
+            "clSetKernelArg");
+    } else {
+      check(cl.clSetKernelArg(entry.kernel, index, sizeof(cl_mem), &bound.memory[i]),
+            "clSetKernelArg");
+    }
   }
   const size_t global = item.globalSize ? item.globalSize : 1;
   // A local size must divide the global one; single work-item tasks get none.
   const size_t local = entry.local && global % entry.local == 0 ? entry.local : 0;
-  check(cl.clEnqueueNDRangeKernel(queue_, k, 1, nullptr, &global, local ? &local : nullptr, 0,
-                                  nullptr, nullptr),
+  check(cl.clEnqueueNDRangeKernel(queue_, entry.kernel, 1, nullptr, &global,
+                                  local ? &local : nullptr, 0, nullptr, nullptr),
         "clEnqueueNDRangeKernel");
-  // A blocking last read returns sooner than clFinish on NVIDIA's OpenCL
-  // (23 vs 34 us per tiny request on an H100).
+}
+
+// Enqueues the reads of the outputs that were not staged, none blocking
+// except, with `wait`, the last. Returns whether that read waited for everything.
+bool OpenclDevice::readBack(const RunItem& item, const Bound& bound, bool wait) {
+  const std::vector<Arg>& args = *item.args;
+  const auto isOutput = [&](size_t i) {
+    return args[i].kind == Arg::Kind::Buffer && args[i].access != Access::Read && args[i].bytes &&
+           !bound.staged[i];
+  };
   size_t last = args.size();
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].kind == Arg::Kind::Buffer && args[i].access != Access::Read && args[i].bytes) last = i;
+    if (isOutput(i)) last = i;
   }
   for (size_t i = 0; i < args.size(); ++i) {
-    const Arg& arg = args[i];
-    if (arg.kind != Arg::Kind::Buffer || arg.access == Access::Read || arg.bytes == 0) continue;
-    check(cl.clEnqueueReadBuffer(queue_, memories[i], wait && i == last ? CL_TRUE : CL_FALSE, 0,
-                                 arg.bytes, arg.host, 0, nullptr, nullptr),
+    if (!isOutput(i)) continue;
+    check(api().clEnqueueReadBuffer(queue_, bound.memory[i], wait && i == last ? CL_TRUE : CL_FALSE,
+                                    0, args[i].bytes, args[i].host, 0, nullptr, nullptr),
           "clEnqueueReadBuffer");
   }
   return wait && last < args.size();
 }
 
 // Every request is enqueued before the one wait: the device overlaps one
-// request's transfers with the next one's, and the host waits once.
+// request's transfers with the next one's, and the host waits once. The
+// order on the in-order queue: each request's own writes and the staged
+// inputs, then the kernels, then the reads.
 void OpenclDevice::runMany(const std::vector<RunItem>& items,
                            std::vector<std::exception_ptr>& errors) {
   errors.assign(items.size(), nullptr);
   if (!program_) throw Error("DEVICE_ERROR", "device " + info_.key + " is not configured");
   const Api& cl = api();
   buffers_.purge();
-  bool waited = false;
-  for (size_t j = 0; j < items.size(); ++j) {
-    try {
-      waited = enqueue(items[j], j + 1 == items.size());
-    } catch (...) {
-      errors[j] = std::current_exception();
-      waited = false;
+  staging_.begin();
+  std::vector<Bound> bound(items.size());
+  const auto each = [&](const auto& step) {
+    for (size_t j = 0; j < items.size(); ++j) {
+      if (errors[j]) continue;
+      try {
+        step(j);
+      } catch (...) {
+        errors[j] = std::current_exception();
+      }
     }
+  };
+  each([&](size_t j) { bound[j] = bind(items[j], j); });
+  try {
+    staging_.upload();
+  } catch (...) {
+    errors.assign(items.size(), std::current_exception());
+  }
+  each([&](size_t j) { launch(items[j], bound[j]); });
+  // The last read blocks (it returns sooner than clFinish on NVIDIA's
+  // OpenCL: 23 vs 34 us per tiny request on an H100): the staged one if
+  // any, else the last request's own.
+  size_t lastOk = items.size();
+  for (size_t j = 0; j < items.size(); ++j) {
+    if (!errors[j]) lastOk = j;
+  }
+  bool waited = false;
+  bool staged = false;
+  try {
+    staged = staging_.hasOutputs();
+    each([&](size_t j) { waited = readBack(items[j], bound[j], !staged && j == lastOk); });
+    if (staged) waited = staging_.download();
+  } catch (...) {
+    const std::exception_ptr error = std::current_exception();
+    for (auto& e : errors) {
+      if (!e) e = error;
+    }
+    waited = false;
   }
   const cl_int status = waited ? CL_SUCCESS : cl.clFinish(queue_);
   // Nothing still uses the lent buffers now.
@@ -274,6 +330,7 @@ void OpenclDevice::runMany(const std::vector<RunItem>& items,
       if (!e) e = std::make_exception_ptr(error);
     }
   }
+  if (staged) staging_.deliver(errors);
 }
 
 }  // namespace inaccel::opencl

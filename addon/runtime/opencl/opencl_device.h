@@ -11,6 +11,7 @@
 
 #include "runtime/backend.h"
 #include "runtime/opencl/buffer_cache.h"
+#include "runtime/opencl/staging.h"
 
 namespace inaccel::opencl {
 
@@ -35,7 +36,14 @@ class OpenclDevice : public Device {
     size_t local;  // work-group size to launch with; 0 lets the runtime choose
   };
   const Kernel& kernel(const std::string& name);
-  bool enqueue(const RunItem& item, bool wait);
+  // A request's device memory per argument (nullptr for scalars).
+  struct Bound {
+    std::vector<cl_mem> memory;
+    std::vector<bool> staged;
+  };
+  Bound bind(const RunItem& item, size_t request);
+  void launch(const RunItem& item, const Bound& bound);
+  bool readBack(const RunItem& item, const Bound& bound, bool wait);
 
   cl_platform_id platform_;
   cl_device_id device_;
@@ -47,6 +55,10 @@ class OpenclDevice : public Device {
   std::string configured_;
   std::map<std::string, Kernel> kernels_;
   BufferCache buffers_;
+  // Small arguments move in one transfer per batch: on GPUs and CPUs, whose
+  // buffers need no memory bank (an FPGA's arguments each have theirs).
+  bool stage_ = false;
+  Staging staging_;
   // Pooled buffers the requests in flight use, given back after the wait.
   struct Lent {
     cl_mem buffer;
