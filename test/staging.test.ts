@@ -1,11 +1,27 @@
 // Small arguments that are not alloc()ed memory move through the OpenCL
-// backend's staging areas: a batch's small inputs in one write, its small
-// outputs in one read. These requests mix staged and unstaged arguments in
-// one batch, overflow the areas, and read-write in place.
+// backend's staging areas: a batch's small inputs of one size class in one
+// write, its small outputs in one read. These requests mix staged and
+// unstaged arguments in one batch, fill the areas (the rest move on their
+// own), and read-write in place.
 import path from "node:path";
 import { expect } from "chai";
 import * as inaccel from "../src/index";
 import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
+
+/** Submits `count` requests at once and checks each as it comes back. */
+async function allInFlight<T>(count: number, make: (j: number) => T & { done: Promise<unknown> }, check: (job: T, j: number) => void) {
+  const jobs = Array.from({ length: count }, (_, j) => make(j));
+  for (let j = 0; j < jobs.length; j++) {
+    await jobs[j]!.done;
+    check(jobs[j]!, j);
+  }
+}
+
+function filled(n: number, value: (i: number) => number): Float32Array {
+  const array = new Float32Array(n);
+  for (let i = 0; i < n; i++) array[i] = value(i);
+  return array;
+}
 
 describe("small arguments moved together (OpenCL staging) on PoCL", function () {
   this.timeout(120000);
@@ -18,40 +34,48 @@ describe("small arguments moved together (OpenCL staging) on PoCL", function () 
   });
 
   it("adds plain arrays of mixed sizes, many in flight, each into its own output", async () => {
-    // 4096 floats is the largest staged size (16 KiB); 64 of them in flight
-    // fill the areas, so later ones in a batch move on their own.
+    // 4096 floats is the largest staged size (16 KiB); 4097 and up move on their own.
     const sizes = [1, 16, 1000, 4096, 4097, 20000];
-    const jobs = Array.from({ length: 300 }, (_, j) => {
+    await allInFlight(300, (j) => {
       const n = sizes[j % sizes.length]!;
-      const a = new Float32Array(n), b = new Float32Array(n), c = new Float32Array(n).fill(-1);
-      for (let i = 0; i < n; i++) {
-        a[i] = (i + j) % 977;
-        b[i] = j;
-      }
-      return { a, b, c, j, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)) };
-    });
-    for (const { a, b, c, j, done } of jobs) {
-      await done;
+      const a = filled(n, (i) => (i + j) % 977), b = filled(n, () => j), c = filled(n, () => -1);
+      return { a, b, c, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)) };
+    }, ({ a, b, c }, j) => {
       for (let i = 0; i < c.length; i++) {
         if (c[i] !== a[i]! + b[i]!) expect.fail(`request ${j}: c[${i}] = ${c[i]}, want ${a[i]! + b[i]!}`);
       }
-    }
+    });
   });
 
-  it("updates a read-write argument in place, many in flight", async () => {
-    process.env.INACCEL_REPOSITORY = tempDir();
-    await inaccel.repository.install(path.join(FIXTURES, "accumulate"));
-    const jobs = Array.from({ length: 200 }, (_, j) => {
-      const n = j % 2 ? 33 : 5000;
-      const x = new Float32Array(n).fill(j), y = new Float32Array(n);
-      y.forEach((_, i) => (y[i] = i));
-      return { y, j, done: inaccel.submit(inaccel.request("staging.accumulate").arg(x).arg(y).arg(n)) };
+  describe("with a fixture of its own", () => {
+    before(async () => {
+      process.env.INACCEL_REPOSITORY = tempDir();
+      await inaccel.repository.install(path.join(FIXTURES, "staging"));
     });
-    for (const { y, j, done } of jobs) {
-      await done;
-      for (let i = 0; i < y.length; i++) {
-        if (y[i] !== i + j) expect.fail(`request ${j}: y[${i}] = ${y[i]}, want ${i + j}`);
-      }
-    }
+
+    it("updates a read-write argument in place, many in flight", async () => {
+      await allInFlight(200, (j) => {
+        const n = j % 2 ? 33 : 5000;
+        const x = filled(n, () => j), y = filled(n, (i) => i);
+        return { y, done: inaccel.submit(inaccel.request("staging.accumulate").arg(x).arg(y).arg(n)) };
+      }, ({ y }, j) => {
+        for (let i = 0; i < y.length; i++) {
+          if (y[i] !== i + j) expect.fail(`request ${j}: y[${i}] = ${y[i]}, want ${i + j}`);
+        }
+      });
+    });
+
+    it("runs a batch with more small inputs of one size than its area holds", async () => {
+      // Three inputs of 64 floats per request: a full batch of 16 needs 48 slots of one size.
+      await allInFlight(400, (j) => {
+        const n = 64;
+        const a = filled(n, (i) => i), b = filled(n, () => j), c = filled(n, () => 2 * j), s = filled(n, () => -1);
+        return { s, done: inaccel.submit(inaccel.request("staging.sum3").arg(a).arg(b).arg(c).arg(s).arg(n)) };
+      }, ({ s }, j) => {
+        for (let i = 0; i < s.length; i++) {
+          if (s[i] !== i + 3 * j) expect.fail(`request ${j}: s[${i}] = ${s[i]}, want ${i + 3 * j}`);
+        }
+      });
+    });
   });
 });

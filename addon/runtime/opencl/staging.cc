@@ -1,5 +1,6 @@
 #include "runtime/opencl/staging.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/opencl/cl_api.h"
@@ -7,27 +8,22 @@
 namespace inaccel::opencl {
 
 namespace {
-// A batch of 16 requests with two arguments of up to 8 KiB each fits; past
-// that, the arguments that do not fit move on their own.
-constexpr size_t kAreaBytes = size_t{256} << 10;
-// Sub-buffers kept per area; past this (many distinct sizes) they are remade.
-constexpr size_t kMaxViews = 1024;
+// The smallest slot, or the device's alignment if coarser.
+constexpr size_t kGrid = 256;
 }  // namespace
 
 void Staging::setContext(cl_context context, cl_command_queue queue, size_t align) {
   clear();
   context_ = context;
   queue_ = queue;
-  align_ = align ? align : 1;
+  grid_ = std::max(align, kGrid);
 }
 
 void Staging::begin() {
-  for (Area* area : {&in_, &out_}) {
-    area->used = 0;
-    area->upload = false;
-    if (area->views.size() > kMaxViews) {
-      for (auto& entry : area->views) api().clReleaseMemObject(entry.second);
-      area->views.clear();
+  for (auto* areas : {&in_, &out_}) {
+    for (Area& area : *areas) {
+      area.used = 0;
+      area.upload = false;
     }
   }
   outputs_.clear();
@@ -35,92 +31,94 @@ void Staging::begin() {
 
 cl_mem Staging::place(const Arg& arg, size_t request) {
   if (arg.bytes == 0 || arg.bytes > kMaxArgBytes) return nullptr;
-  Area& area = arg.access == Access::Read ? in_ : out_;
-  const size_t offset = (area.used + align_ - 1) / align_ * align_;
-  if (offset + arg.bytes > kAreaBytes) return nullptr;
-  if (!area.buffer) create(area);
-  cl_mem memory = view(area, offset, arg.bytes);
-  area.used = offset + arg.bytes;
+  size_t sizeClass = 0;
+  while (slotBytes(sizeClass) < arg.bytes) ++sizeClass;
+  if (sizeClass >= kClasses) return nullptr;
+  Area& area = (arg.access == Access::Read ? in_ : out_)[sizeClass];
+  if (area.used == kSlots) return nullptr;
+  const size_t index = area.used++;
+  cl_mem memory = slot(area, sizeClass, index);
+  const size_t offset = index * slotBytes(sizeClass);
   if (arg.access != Access::Write) {
-    std::memcpy(area.host + offset, arg.host, arg.bytes);
+    std::memcpy(area.host.data() + offset, arg.host, arg.bytes);
     area.upload = true;
   }
-  if (arg.access != Access::Read) outputs_.push_back({request, arg.host, offset, arg.bytes});
+  if (arg.access != Access::Read) outputs_.push_back({request, arg.host, &area, offset, arg.bytes});
   return memory;
 }
 
 void Staging::upload() {
-  for (Area* area : {&in_, &out_}) {
-    if (!area->upload) continue;
-    check(api().clEnqueueWriteBuffer(queue_, area->buffer, CL_FALSE, 0, area->used, area->host, 0,
-                                     nullptr, nullptr),
-          "clEnqueueWriteBuffer");
+  for (auto* areas : {&in_, &out_}) {
+    for (size_t c = 0; c < kClasses; ++c) {
+      Area& area = (*areas)[c];
+      if (!area.upload) continue;
+      check(api().clEnqueueWriteBuffer(queue_, area.buffer, CL_FALSE, 0,
+                                       area.used * slotBytes(c), area.host.data(), 0, nullptr,
+                                       nullptr),
+            "clEnqueueWriteBuffer");
+    }
   }
 }
 
 bool Staging::download() {
   if (outputs_.empty()) return false;
-  check(api().clEnqueueReadBuffer(queue_, out_.buffer, CL_TRUE, 0, out_.used, out_.host, 0,
-                                  nullptr, nullptr),
-        "clEnqueueReadBuffer");
+  size_t last = 0;
+  for (size_t c = 0; c < kClasses; ++c) {
+    if (out_[c].used) last = c;
+  }
+  for (size_t c = 0; c <= last; ++c) {
+    Area& area = out_[c];
+    if (!area.used) continue;
+    check(api().clEnqueueReadBuffer(queue_, area.buffer, c == last ? CL_TRUE : CL_FALSE, 0,
+                                    area.used * slotBytes(c), area.host.data(), 0, nullptr,
+                                    nullptr),
+          "clEnqueueReadBuffer");
+  }
   return true;
 }
 
 void Staging::deliver(const std::vector<std::exception_ptr>& errors) {
   for (const Output& output : outputs_) {
     if (output.request < errors.size() && errors[output.request]) continue;
-    std::memcpy(output.host, out_.host + output.offset, output.bytes);
+    std::memcpy(output.host, output.area->host.data() + output.offset, output.bytes);
   }
 }
 
-void Staging::create(Area& area) {
+// The host side is plain memory (the runtime copies transfers this small
+// through pinned memory of its own).
+cl_mem Staging::slot(Area& area, size_t sizeClass, size_t index) {
   const Api& cl = api();
+  const size_t bytes = slotBytes(sizeClass);
   cl_int status = CL_SUCCESS;
-  area.buffer = cl.clCreateBuffer(context_, CL_MEM_READ_WRITE, kAreaBytes, nullptr, &status);
-  check(status, "clCreateBuffer");
-  area.pinned = cl.clCreateBuffer(context_, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, kAreaBytes,
-                                  nullptr, &status);
-  if (status == CL_SUCCESS) {
-    area.host = static_cast<unsigned char*>(cl.clEnqueueMapBuffer(
-        queue_, area.pinned, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, kAreaBytes, 0, nullptr,
-        nullptr, &status));
+  if (!area.buffer) {
+    area.buffer = cl.clCreateBuffer(context_, CL_MEM_READ_WRITE, kSlots * bytes, nullptr, &status);
+    check(status, "clCreateBuffer");
+    area.host.resize(kSlots * bytes);
+    area.slots.assign(kSlots, nullptr);
   }
-  if (status != CL_SUCCESS) {
-    release(area);
-    check(status, "staging area");
-  }
-}
-
-cl_mem Staging::view(Area& area, size_t offset, size_t bytes) {
-  const uint64_t key = static_cast<uint64_t>(offset) << 32 | bytes;
-  auto found = area.views.find(key);
-  if (found != area.views.end()) return found->second;
-  cl_buffer_region region{offset, bytes};
-  cl_int status = CL_SUCCESS;
-  cl_mem memory = api().clCreateSubBuffer(area.buffer, CL_MEM_READ_WRITE,
-                                          CL_BUFFER_CREATE_TYPE_REGION, &region, &status);
+  cl_mem& memory = area.slots[index];
+  if (memory) return memory;
+  cl_buffer_region region{index * bytes, bytes};
+  memory = cl.clCreateSubBuffer(area.buffer, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                                &region, &status);
   check(status, "clCreateSubBuffer");
-  area.views.emplace(key, memory);
   return memory;
 }
 
 void Staging::release(Area& area) {
   const Api& cl = api();
-  for (auto& entry : area.views) cl.clReleaseMemObject(entry.second);
-  area.views.clear();
-  if (area.host) {
-    cl.clEnqueueUnmapMemObject(queue_, area.pinned, area.host, 0, nullptr, nullptr);
-    cl.clFinish(queue_);
+  for (cl_mem memory : area.slots) {
+    if (memory) cl.clReleaseMemObject(memory);
   }
-  if (area.pinned) cl.clReleaseMemObject(area.pinned);
   if (area.buffer) cl.clReleaseMemObject(area.buffer);
   area = Area{};
 }
 
 void Staging::clear() {
   if (!context_) return;
-  release(in_);
-  release(out_);
+  for (auto* areas : {&in_, &out_}) {
+    for (Area& area : *areas) release(area);
+  }
   outputs_.clear();
 }
 
