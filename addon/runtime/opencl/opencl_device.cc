@@ -207,11 +207,14 @@ OpenclDevice::Bound OpenclDevice::bind(const RunItem& item, size_t request) {
   for (size_t i = 0; i < args.size(); ++i) {
     const Arg& arg = args[i];
     if (arg.kind != Arg::Kind::Buffer) continue;
-    if (arg.block && unifiedMemory_) {
+    const bool wrap = arg.block && unifiedMemory_;
+    if (!wrap && stage_ && arg.memoryBank < 0) {
+      bound.memory[i] = staging_.place(arg, request);
+      bound.staged[i] = bound.memory[i] != nullptr;
+      if (bound.staged[i]) continue;
+    }
+    if (wrap) {
       bound.memory[i] = buffers_.wrap(arg.block);
-    } else if (stage_ && arg.memoryBank < 0 && (bound.memory[i] = staging_.place(arg, request))) {
-      bound.staged[i] = true;
-      continue;
     } else {
       const size_t bytes = arg.bytes ? arg.bytes : 1;
       bound.memory[i] = buffers_.take(bytes);
