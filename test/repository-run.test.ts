@@ -42,4 +42,20 @@ describe("repository: installed bitstreams run on PoCL", function () {
     await inaccel.submit(inaccel.request("fixture.scale").arg(x).arg(y).arg(0.5).arg(n));
     for (let i = 0; i < n; i++) expect(y[i], `y[${i}]`).to.equal(0.5 * i);
   });
+
+  it("many requests in flight each keep their own scalar (more than the scalar ring holds)", async () => {
+    await inaccel.repository.install(path.join(FIXTURES, "scale"));
+    const n = 40;
+    const x = inaccel.alloc(Float32Array, n);
+    x.forEach((_, i) => (x[i] = i));
+    const jobs = Array.from({ length: 1100 }, (_, j) => {
+      const y = new Float32Array(n);
+      return { y, done: inaccel.submit(inaccel.request("fixture.scale").arg(x).arg(y).arg(j).arg(n)) };
+    });
+    for (let j = 0; j < jobs.length; j++) {
+      await jobs[j]!.done;
+      const y = jobs[j]!.y;
+      for (let i = 0; i < n; i++) if (y[i] !== j * i) expect.fail(`request ${j}: y[${i}] = ${y[i]}, want ${j * i}`);
+    }
+  });
 });

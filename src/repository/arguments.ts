@@ -76,9 +76,16 @@ function lengthOf(text: string, scalars: ReadonlyMap<string, number | bigint>, o
   }
 }
 
-// Scratch for encodeScalar: values are laid out here, then copied out.
-const scratch = new DataView(new ArrayBuffer(8));
-const scratchBytes = new Uint8Array(scratch.buffer);
+// Where encodeScalar lays scalars out: a ring of 8-byte slots in one
+// off-heap buffer, handed out as views. A small typed array of its own would
+// live on V8's heap, and the addon reading it would first have to move it
+// off (a malloc per scalar, per request). The addon copies a scalar's bytes
+// before submit() returns, long before the ring comes round to its slot.
+const RING_SLOTS = 512;
+const ring = new ArrayBuffer(RING_SLOTS * 8);
+const ringView = new DataView(ring);
+const ringBytes = new Uint8Array(ring);
+let ringNext = 0;
 const RANGES = Object.fromEntries(Object.entries(SCALARS).map(([type, info]) =>
   [type, info.integer ? [Number(info.min), Number(info.max)] : undefined])) as Record<ScalarType, [number, number] | undefined>;
 
@@ -86,19 +93,26 @@ const RANGES = Object.fromEntries(Object.entries(SCALARS).map(([type, info]) =>
  * The little-endian bytes of `value` as `type`, or why it does not fit:
  * integer types take integers in range (numbers must be safe integers; a
  * bigint is fine too); float and double take numbers, float within its range.
+ * The bytes are a view of a shared ring: they hold until 511 more scalars
+ * have been encoded.
  */
 export function encodeScalar(type: ScalarType, value: number | bigint): Uint8Array | string {
   const info = SCALARS[type];
+  const at = ringNext * 8;
+  const bytes = () => {
+    ringNext = (ringNext + 1) % RING_SLOTS;
+    return ringBytes.subarray(at, at + info.size);
+  };
   if (!info.integer) {
     if (typeof value === "bigint") return "a bigint is not a floating-point value";
     if (type === "double") {
-      scratch.setFloat64(0, value, true);
+      ringView.setFloat64(at, value, true);
     } else {
       const single = Math.fround(value);
       if (Number.isFinite(value) && !Number.isFinite(single)) return "out of range for float";
-      scratch.setFloat32(0, single, true);
+      ringView.setFloat32(at, single, true);
     }
-    return scratchBytes.slice(0, info.size);
+    return bytes();
   }
   if (typeof value === "number") {
     if (!Number.isInteger(value)) return "not an integer";
@@ -106,16 +120,16 @@ export function encodeScalar(type: ScalarType, value: number | bigint): Uint8Arr
     const [min, max] = RANGES[type]!;
     if (value < min || value > max) return `out of range ${info.min}..${info.max}`;
     if (info.size <= 4) {
-      scratch.setUint32(0, value >>> 0, true); // two's complement; the low bytes are the value
-      return scratchBytes.slice(0, info.size);
+      ringView.setUint32(at, value >>> 0, true); // two's complement; the low bytes are the value
+      return bytes();
     }
   } else if (value < (info.min as bigint) || value > (info.max as bigint)) {
     return `out of range ${info.min}..${info.max}`;
   }
   const big = BigInt(value);
-  if (info.size === 8) scratch.setBigUint64(0, BigInt.asUintN(64, big), true);
-  else scratch.setUint32(0, Number(BigInt.asUintN(32, big)), true);
-  return scratchBytes.slice(0, info.size);
+  if (info.size === 8) ringView.setBigUint64(at, BigInt.asUintN(64, big), true);
+  else ringView.setUint32(at, Number(BigInt.asUintN(32, big)), true);
+  return bytes();
 }
 
 /** `Float32Array`, `number 2.5`, `string`, ... for messages. */
