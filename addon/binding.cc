@@ -2,6 +2,7 @@
 // (runtime, engine, arbiter, memory) and back. No logic of its own.
 #include <napi.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -36,15 +37,22 @@ struct PlanRef {
 
 constexpr napi_type_tag kPlanTag = {0x696e616363656c00, 0x706c616e00000001};
 
-// A submitted job's JS-thread state, handed back with the outcome.
+// A submitted job's JS-thread state, handed back with the outcome. The
+// submitter keeps the request's values alive until it is settled.
 struct Pending {
-  Napi::Promise::Deferred deferred;
-  Napi::Reference<Napi::Array> values;  // keeps the buffers alive in flight
+  uint32_t slot;  // the submitter's number for the request
   // What the job points to (see inaccel::Job), freed on this thread.
   std::shared_ptr<const inaccel::Plan> plan;
   std::vector<Arg> args;
   inaccel::Outcome outcome;
 };
+
+// Finished requests reach JavaScript as records of doubles in one array the
+// addon and the settle callback share, a batch at a time: no promise, array
+// or reference per request on the Node-API side.
+constexpr size_t kRecordFields = 5;  // slot, device, queuedNs, runNs, flags
+constexpr size_t kRecords = 1024;    // per call of the settle callback
+constexpr double kOk = 1, kReconfigured = 2;  // flags
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -161,7 +169,10 @@ class Addon : public Napi::Addon<Addon> {
       }
       discovered_.devices.clear();
       engine_ = std::make_unique<inaccel::Engine>(std::move(devices), engineOptions);
-      return env.Undefined();
+      settle_ = Napi::Persistent(info[1].As<Napi::Function>());
+      Napi::ArrayBuffer records = Napi::ArrayBuffer::New(env, kRecords * kRecordFields * sizeof(double));
+      records_ = Napi::Persistent(records);
+      return Napi::Float64Array::New(env, kRecords * kRecordFields, records, 0);
     });
   }
 
@@ -285,14 +296,12 @@ class Addon : public Napi::Addon<Addon> {
           if (found != blocks_.end() && view.ByteOffset() == 0) arg.block = found->second->block;
         }
       }
-      // The values array holds the buffers' views: it keeps them alive in flight.
-      auto pending = std::make_unique<Pending>(Pending{Napi::Promise::Deferred::New(env), Napi::Persistent(values),
-                                                       std::move(plan), std::move(args), {}});
+      auto pending = std::make_unique<Pending>(
+          Pending{info[3].As<Napi::Number>().Uint32Value(), std::move(plan), std::move(args), {}});
       inaccel::Job job;
       job.plan = pending->plan.get();
       job.args = &pending->args;
       job.globalSize = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
-      Napi::Promise promise = pending->deferred.Promise();
       Pending* raw = pending.release();
       job.done = [this, raw](const inaccel::Outcome& outcome) {
         raw->outcome = outcome;
@@ -306,7 +315,7 @@ class Addon : public Napi::Addon<Addon> {
         delete raw;
         throw;
       }
-      return promise;
+      return env.Undefined();
     });
   }
 
@@ -326,33 +335,37 @@ class Addon : public Napi::Addon<Addon> {
     });
   }
 
+  // Writes a record per finished request and calls the settle callback
+  // once per kRecords, with the errors of the failed ones in record order.
   void settleFinished(Napi::Env env) {
     std::vector<Pending*> batch;
     {
       std::lock_guard<std::mutex> lock(finishedMutex_);
       batch.swap(finished_);
     }
-    for (Pending* p : batch) {
-      std::unique_ptr<Pending> owned(p);
-      settle(env, *owned);
+    auto* records = static_cast<double*>(records_.Value().Data());
+    for (size_t first = 0; first < batch.size(); first += kRecords) {
+      const size_t count = std::min(kRecords, batch.size() - first);
+      Napi::Value errors = env.Undefined();
+      for (size_t i = 0; i < count; ++i) {
+        std::unique_ptr<Pending> pending(batch[first + i]);
+        const inaccel::Outcome& outcome = pending->outcome;
+        double* record = records + i * kRecordFields;
+        record[0] = pending->slot;
+        record[1] = outcome.device;
+        record[2] = static_cast<double>(outcome.queuedNs);
+        record[3] = static_cast<double>(outcome.runNs);
+        record[4] = (outcome.ok ? kOk : 0) + (outcome.reconfigured ? kReconfigured : 0);
+        if (!outcome.ok) {
+          if (errors.IsUndefined()) errors = Napi::Array::New(env);
+          Napi::Array list = errors.As<Napi::Array>();
+          list.Set(list.Length(), toJs(env, outcome.code, outcome.message).Value());
+        }
+      }
+      inFlight_ -= count;
+      if (inFlight_ == 0) completions_.Unref(env);
+      settle_.Call({Napi::Number::New(env, static_cast<double>(count)), errors});
     }
-  }
-
-  void settle(Napi::Env env, Pending& pending) {
-    if (--inFlight_ == 0) completions_.Unref(env);
-    const inaccel::Outcome& outcome = pending.outcome;
-    if (!outcome.ok) {
-      pending.deferred.Reject(toJs(env, outcome.code, outcome.message).Value());
-      return;
-    }
-    // [device, queuedNs, runNs, reconfigured]: an array, no property names
-    // to look up per request.
-    Napi::Array result = Napi::Array::New(env, 4);
-    result.Set(0u, outcome.device);
-    result.Set(1u, static_cast<double>(outcome.queuedNs));
-    result.Set(2u, static_cast<double>(outcome.runNs));
-    result.Set(3u, outcome.reconfigured);
-    pending.deferred.Resolve(result);
   }
 
   Napi::Value Lease(const Napi::CallbackInfo& info) {
@@ -433,6 +446,8 @@ class Addon : public Napi::Addon<Addon> {
   std::unique_ptr<inaccel::Engine> engine_;
   std::unordered_map<void*, Holder*> blocks_;
   Napi::ThreadSafeFunction completions_;
+  Napi::FunctionReference settle_;          // the JS side's settle callback
+  Napi::Reference<Napi::ArrayBuffer> records_;  // the records it reads
   std::mutex finishedMutex_;
   std::vector<Pending*> finished_;  // finished on a worker, not yet settled
   uint64_t inFlight_ = 0;

@@ -38,8 +38,16 @@ export interface NativePlanSpec {
 /** A prepared plan: opaque, shared by every request made with it. */
 export type NativePlan = { readonly __brand: "NativePlan" };
 
-/** A finished request: [device (engine index), queuedNs, runNs, reconfigured]. */
-export type NativeOutcome = [device: number, queuedNs: number, runNs: number, reconfigured: boolean];
+/**
+ * Called on the JS thread with `count` finished requests, as records of
+ * {@link RECORD_FIELDS} numbers at the start of the array `open` returned:
+ * [slot, device (engine index), queuedNs, runNs, flags ({@link RECORD_OK},
+ * {@link RECORD_RECONFIGURED})], and the errors of the failed ones in record order.
+ */
+export type NativeSettle = (count: number, errors: Error[] | undefined) => void;
+export const RECORD_FIELDS = 5;
+export const RECORD_OK = 1;
+export const RECORD_RECONFIGURED = 2;
 
 export interface NativeKernelCounters {
   accelerator: string;
@@ -69,12 +77,17 @@ export interface NativeSnapshot {
 
 export interface Native {
   discover(): { devices: NativeDevice[]; problems: NativeProblem[] };
-  open(options: { devices: number[]; modes: string[]; stateDir: string; quantumMs: number }): void;
+  /** Opens the engine; finished requests go to `settle`, their records in the array returned. */
+  open(options: { devices: number[]; modes: string[]; stateDir: string; quantumMs: number }, settle: NativeSettle): Float64Array;
   alloc(bytes: number): ArrayBuffer;
   release(buffer: ArrayBuffer): boolean;
   prepare(spec: NativePlanSpec): NativePlan;
-  /** `args` as typeArguments gives them: buffers' typed arrays, scalars' bytes. */
-  submit(plan: NativePlan, args: ArrayBufferView[], globalSize: number): Promise<NativeOutcome>;
+  /**
+   * Starts a request: `args` as typeArguments gives them (buffers' typed
+   * arrays, scalars' bytes), `slot` the caller's number for it, handed back
+   * to the settle callback. The caller keeps `args` alive until then.
+   */
+  submit(plan: NativePlan, args: ArrayBufferView[], globalSize: number, slot: number): void;
   lease(device: number, wait: boolean): void;
   unlease(device: number): void;
   snapshot(): NativeSnapshot;

@@ -1,6 +1,7 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
 import { modeOf, readHostConfig, stateDirectory } from "./config";
+import { InFlight } from "./inflight";
 import { native, type Native, type NativeProblem } from "./native";
 import { selectDevices } from "./selection";
 
@@ -10,6 +11,8 @@ export const DEFAULT_QUANTUM_MS = 20;
 /** This thread's open runtime: the devices it drives and the engine behind them. */
 export interface Runtime {
   readonly native: Native;
+  /** The requests in flight, settled as the addon hands them back. */
+  readonly inFlight: InFlight;
   /** The devices in use (after `INACCEL_DEVICES`), in engine order. */
   readonly devices: readonly Device[];
   /** Device.id -> index in the engine. */
@@ -68,13 +71,14 @@ function open(): Runtime {
   }
   const config = readHostConfig();
   const stateDir = stateDirectory(config);
-  addon.open({
+  const inFlight = new InFlight(devices);
+  inFlight.records = addon.open({
     devices: devices.map((d) => d.id),
     modes: devices.map((d) => modeOf(config, d)),
     stateDir,
     quantumMs: config.quantumMs ?? DEFAULT_QUANTUM_MS,
-  });
-  return { native: addon, devices, engineIndex: new Map(devices.map((d, i) => [d.id, i])), stateDir };
+  }, (count, errors) => inFlight.settle(count, errors));
+  return { native: addon, inFlight, devices, engineIndex: new Map(devices.map((d, i) => [d.id, i])), stateDir };
 }
 
 /**

@@ -1,12 +1,12 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
 import { isReleased } from "./memory";
-import type { NativeOutcome, NativePlan } from "./native";
+import type { NativePlan } from "./native";
 import { repository } from "./catalog";
 import type { ArgValue, Request } from "./request";
 import { typeArguments } from "./repository/arguments";
 import type { ResolvedKernel } from "./repository";
-import { runtime, type Runtime } from "./runtime";
+import { runtime } from "./runtime";
 
 /** Options of {@link submit}. */
 export interface SubmitOptions {
@@ -43,10 +43,8 @@ const ACCESS = { r: 0, w: 1, rw: 2 } as const;
 export function submit(req: Request, options: SubmitOptions = {}): Promise<SubmitResult> {
   // Not an async function: one promise per request instead of two, and no
   // resumption step (this is the per-request path).
-  let rt: Runtime;
-  let started: Promise<NativeOutcome>;
   try {
-    rt = runtime();
+    const rt = runtime();
     const values = req.args;
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
@@ -57,22 +55,11 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
     const { plan, first } = planFor(req.accelerator, options.device);
     // Bitstreams of one accelerator id share its signature: the first one types the arguments.
     const args = typeArguments(req.accelerator, first.arguments, values);
-    started = rt.native.submit(plan, args, globalSize(first, values));
+    const size = globalSize(first, values);
+    return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, args, size, slot));
   } catch (error) {
     return Promise.reject(fromNative(error));
   }
-  return started.then(
-    ([device, queuedNs, runNs, reconfigured]) => ({
-      device: rt.devices[device]!,
-      accelerator: req.accelerator,
-      queuedMs: queuedNs / 1e6,
-      runMs: runNs / 1e6,
-      reconfigured,
-    }),
-    (error: unknown) => {
-      throw fromNative(error);
-    },
-  );
 }
 
 interface Prepared {

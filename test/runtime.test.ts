@@ -31,6 +31,40 @@ describe("runtime", () => {
     expect([...c]).to.deep.equal([2, 2, 2, 2]);
   });
 
+  it("requests failing and succeeding in the same batches each settle with their own outcome", async () => {
+    // One bitstream: requests for its missing kernel fail on the device,
+    // beside requests for the present one, batch after batch.
+    await inaccel.repository.install(path.join(__dirname, "fixtures", "missing-kernel"));
+    const jobs = Array.from({ length: 300 }, (_, j) => {
+      const x = inaccel.alloc(Float32Array, 8).fill(j), y = inaccel.alloc(Float32Array, 8);
+      const kernel = j % 3 === 0 ? "partial.absent" : "partial.present";
+      const done = inaccel.submit(inaccel.request(kernel).arg(x).arg(y).arg(8))
+        .then(() => "ok", (error: inaccel.InaccelError) => `${error.code} ${error.message}`);
+      return { j, y, done };
+    });
+    for (const { j, y, done } of jobs) {
+      const outcome = await done;
+      if (j % 3 === 0) expect(outcome, `request ${j}`).to.match(/^DEVICE_ERROR .*clCreateKernel\(absent\)/);
+      else {
+        expect(outcome, `request ${j}`).to.equal("ok");
+        expect([...y], `request ${j}`).to.deep.equal(new Array(8).fill(j + 1));
+      }
+    }
+  });
+
+  it("settles thousands of requests finished at once, each with its own result", async () => {
+    // More than the addon hands back per settle call (1024): the JS thread is
+    // busy submitting while the devices finish the first ones.
+    const jobs = Array.from({ length: 4000 }, (_, j) => {
+      const a = inaccel.alloc(Float32Array, 4).fill(j), c = inaccel.alloc(Float32Array, 4);
+      return { j, c, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(c).arg(4)) };
+    });
+    for (const { j, c, done } of jobs) {
+      await done;
+      if (c[0] !== 2 * j || c[3] !== 2 * j) expect.fail(`request ${j}: ${[...c]}`);
+    }
+  });
+
   it("loads in several worker_threads at once, each running requests", async () => {
     const child = await runChild(`
       const { Worker } = require("node:worker_threads");
@@ -82,14 +116,15 @@ describe("runtime", () => {
     const plan = rt.native.prepare({ accelerator: "vector.addition", access, candidates: [candidate] });
     const a = inaccel.alloc(Float32Array, 4), b = inaccel.alloc(Float32Array, 4), c = inaccel.alloc(Float32Array, 4);
     const size = new Uint8Array([4, 0, 0, 0]);
-    refused(() => rt.native.submit({} as NativePlan, [a, b, c, size], 64), "BAD_ARGUMENT", /plan made by prepare/);
-    refused(() => rt.native.submit(plan, [a, b, c], 64), "BAD_ARGUMENT", /takes 4 arguments/);
-    refused(() => rt.native.submit(plan, [a, b, 7 as unknown as ArrayBufferView, size], 64), "BAD_ARGUMENT", /argument 2 is not typed/);
-    refused(() => rt.native.submit(plan, [a, b, c, new Uint8Array(16)], 64), "BAD_ARGUMENT", /argument 3 is wider than any scalar/);
+    refused(() => rt.native.submit({} as NativePlan, [a, b, c, size], 64, 0), "BAD_ARGUMENT", /plan made by prepare/);
+    refused(() => rt.native.submit(plan, [a, b, c], 64, 0), "BAD_ARGUMENT", /takes 4 arguments/);
+    refused(() => rt.native.submit(plan, [a, b, 7 as unknown as ArrayBufferView, size], 64, 0), "BAD_ARGUMENT", /argument 2 is not typed/);
+    refused(() => rt.native.submit(plan, [a, b, c, new Uint8Array(16)], 64, 0), "BAD_ARGUMENT", /argument 3 is wider than any scalar/);
     a.fill(2);
     b.fill(3);
-    const [device] = await rt.native.submit(plan, [a, b, c, size], 64);
-    expect(device).to.equal(0);
+    const args = [a, b, c, size];
+    const result = await rt.inFlight.run("vector.addition", args, (slot) => rt.native.submit(plan, args, 64, slot));
+    expect(result.device).to.equal(rt.devices[0]);
     expect([...c]).to.deep.equal([5, 5, 5, 5]);
   });
 });
