@@ -145,14 +145,18 @@ function result(name, unit, better, samples, extra) {
   return out;
 }
 
+/** The raw baseline serving on the first `count` devices that `select` (its flags) picks. */
+async function rawOn(select, count, env) {
+  const binary = ensureBuilt("vadd_baseline", log);
+  const raw = new LineProcess(binary, ["--kernel", KERNEL, ...select, "--devices", String(count), "--serve"], { env });
+  raw.info = await raw.next();
+  return raw;
+}
+
+/** The raw baseline on the single-device cases' device, started once. */
 let baseline;
 async function rawBaseline() {
-  if (baseline) return baseline;
-  const binary = ensureBuilt("vadd_baseline", log);
-  const args = ["--kernel", KERNEL, "--platform", target.platform.name, "--device", target.name, "--type", target.type,
-    "--serve"];
-  baseline = new LineProcess(binary, args);
-  baseline.info = await baseline.next();
+  baseline ??= await rawOn(["--platform", target.platform.name, "--device", target.name, "--type", target.type], 1);
   return baseline;
 }
 
@@ -272,14 +276,6 @@ function ids(list) {
 }
 
 const TWO_TARGET = { "two-devices": 1.9, "two-devices-small": 1.8 };
-
-/** The raw baseline serving on the first `count` devices that `select` (its flags) picks. */
-async function rawOn(select, count, env) {
-  const binary = ensureBuilt("vadd_baseline", log);
-  const raw = new LineProcess(binary, ["--kernel", KERNEL, ...select, "--devices", String(count), "--serve"], { env });
-  raw.info = await raw.next();
-  return raw;
-}
 
 const RAW_SCALING = "hand-tuned raw OpenCL in one process, one host thread per device, each running the " +
   "throughput-16-inflight `batched` loop (64 requests enqueued without blocking, one clFinish per 64, pinned memory)";
