@@ -86,6 +86,12 @@ const ring = new ArrayBuffer(RING_SLOTS * 8);
 const ringView = new DataView(ring);
 const ringBytes = new Uint8Array(ring);
 let ringNext = 0;
+
+// The view of the slot at byte `at`, the ring moved on past it.
+function claimed(at: number, size: number): Uint8Array {
+  ringNext = (ringNext + 1) % RING_SLOTS;
+  return ringBytes.subarray(at, at + size);
+}
 const RANGES = Object.fromEntries(Object.entries(SCALARS).map(([type, info]) =>
   [type, info.integer ? [Number(info.min), Number(info.max)] : undefined])) as Record<ScalarType, [number, number] | undefined>;
 
@@ -99,10 +105,6 @@ const RANGES = Object.fromEntries(Object.entries(SCALARS).map(([type, info]) =>
 export function encodeScalar(type: ScalarType, value: number | bigint): Uint8Array | string {
   const info = SCALARS[type];
   const at = ringNext * 8;
-  const bytes = () => {
-    ringNext = (ringNext + 1) % RING_SLOTS;
-    return ringBytes.subarray(at, at + info.size);
-  };
   if (!info.integer) {
     if (typeof value === "bigint") return "a bigint is not a floating-point value";
     if (type === "double") {
@@ -112,7 +114,7 @@ export function encodeScalar(type: ScalarType, value: number | bigint): Uint8Arr
       if (Number.isFinite(value) && !Number.isFinite(single)) return "out of range for float";
       ringView.setFloat32(at, single, true);
     }
-    return bytes();
+    return claimed(at, info.size);
   }
   if (typeof value === "number") {
     if (!Number.isInteger(value)) return "not an integer";
@@ -121,7 +123,7 @@ export function encodeScalar(type: ScalarType, value: number | bigint): Uint8Arr
     if (value < min || value > max) return `out of range ${info.min}..${info.max}`;
     if (info.size <= 4) {
       ringView.setUint32(at, value >>> 0, true); // two's complement; the low bytes are the value
-      return bytes();
+      return claimed(at, info.size);
     }
   } else if (value < (info.min as bigint) || value > (info.max as bigint)) {
     return `out of range ${info.min}..${info.max}`;
@@ -129,7 +131,7 @@ export function encodeScalar(type: ScalarType, value: number | bigint): Uint8Arr
   const big = BigInt(value);
   if (info.size === 8) ringView.setBigUint64(at, BigInt.asUintN(64, big), true);
   else ringView.setUint32(at, Number(BigInt.asUintN(32, big)), true);
-  return bytes();
+  return claimed(at, info.size);
 }
 
 /** `Float32Array`, `number 2.5`, `string`, ... for messages. */
