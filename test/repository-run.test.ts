@@ -2,6 +2,7 @@ import path from "node:path";
 import { expect } from "chai";
 import * as inaccel from "../src/index";
 import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
+import { allInFlight } from "./helpers/in-flight";
 
 describe("repository: installed bitstreams run on PoCL", function () {
   this.timeout(120000);
@@ -48,14 +49,11 @@ describe("repository: installed bitstreams run on PoCL", function () {
     const n = 40;
     const x = inaccel.alloc(Float32Array, n);
     x.forEach((_, i) => (x[i] = i));
-    const jobs = Array.from({ length: 1100 }, (_, j) => {
+    await allInFlight(1100, (j) => {
       const y = new Float32Array(n);
       return { y, done: inaccel.submit(inaccel.request("fixture.scale").arg(x).arg(y).arg(j).arg(n)) };
-    });
-    for (let j = 0; j < jobs.length; j++) {
-      await jobs[j]!.done;
-      const y = jobs[j]!.y;
+    }, ({ y }, j) => {
       for (let i = 0; i < n; i++) if (y[i] !== j * i) expect.fail(`request ${j}: y[${i}] = ${y[i]}, want ${j * i}`);
-    }
+    });
   });
 });

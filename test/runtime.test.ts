@@ -4,6 +4,7 @@ import * as inaccel from "../src/index";
 import type { NativePlan } from "../src/native";
 import { runtime } from "../src/runtime";
 import { runChild } from "./helpers/child";
+import { allInFlight } from "./helpers/in-flight";
 
 const vaddScript = (n: number) => `
   const a = inaccel.alloc(Float32Array, ${n}), b = inaccel.alloc(Float32Array, ${n}), c = inaccel.alloc(Float32Array, ${n});
@@ -35,34 +36,30 @@ describe("runtime", () => {
     // One bitstream: requests for its missing kernel fail on the device,
     // beside requests for the present one, batch after batch.
     await inaccel.repository.install(path.join(__dirname, "fixtures", "missing-kernel"));
-    const jobs = Array.from({ length: 300 }, (_, j) => {
+    await allInFlight(300, (j) => {
       const x = inaccel.alloc(Float32Array, 8).fill(j), y = inaccel.alloc(Float32Array, 8);
       const kernel = j % 3 === 0 ? "partial.absent" : "partial.present";
       const done = inaccel.submit(inaccel.request(kernel).arg(x).arg(y).arg(8))
         .then(() => "ok", (error: inaccel.InaccelError) => `${error.code} ${error.message}`);
-      return { j, y, done };
-    });
-    for (const { j, y, done } of jobs) {
-      const outcome = await done;
+      return { y, done };
+    }, ({ y }, j, outcome) => {
       if (j % 3 === 0) expect(outcome, `request ${j}`).to.match(/^DEVICE_ERROR .*clCreateKernel\(absent\)/);
       else {
         expect(outcome, `request ${j}`).to.equal("ok");
         expect([...y], `request ${j}`).to.deep.equal(new Array(8).fill(j + 1));
       }
-    }
+    });
   });
 
   it("settles thousands of requests finished at once, each with its own result", async () => {
     // More than the addon hands back per settle call (1024): the JS thread is
     // busy submitting while the devices finish the first ones.
-    const jobs = Array.from({ length: 4000 }, (_, j) => {
+    await allInFlight(4000, (j) => {
       const a = inaccel.alloc(Float32Array, 4).fill(j), c = inaccel.alloc(Float32Array, 4);
-      return { j, c, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(c).arg(4)) };
-    });
-    for (const { j, c, done } of jobs) {
-      await done;
+      return { c, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(c).arg(4)) };
+    }, ({ c }, j) => {
       if (c[0] !== 2 * j || c[3] !== 2 * j) expect.fail(`request ${j}: ${[...c]}`);
-    }
+    });
   });
 
   it("loads in several worker_threads at once, each running requests", async () => {

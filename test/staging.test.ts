@@ -6,16 +6,8 @@
 import path from "node:path";
 import { expect } from "chai";
 import * as inaccel from "../src/index";
+import { allInFlight } from "./helpers/in-flight";
 import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
-
-/** Submits `count` requests at once and checks each as it comes back. */
-async function allInFlight<T>(count: number, make: (j: number) => T & { done: Promise<unknown> }, check: (job: T, j: number) => void) {
-  const jobs = Array.from({ length: count }, (_, j) => make(j));
-  for (let j = 0; j < jobs.length; j++) {
-    await jobs[j]!.done;
-    check(jobs[j]!, j);
-  }
-}
 
 function filled(n: number, value: (i: number) => number): Float32Array {
   const array = new Float32Array(n);

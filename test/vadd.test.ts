@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import * as inaccel from "../src/index";
+import { allInFlight } from "./helpers/in-flight";
 
 function fill(array: Float32Array, seed: number): void {
   for (let i = 0; i < array.length; i++) array[i] = ((i * 7919 + seed) % 1000) / 8;
@@ -55,18 +56,16 @@ describe("vector.addition on PoCL", () => {
 
   it("runs 1000 concurrent requests, all correct, spread over both devices", async () => {
     const n = 256;
-    const jobs = Array.from({ length: 1000 }, (_, j) => {
+    const used = new Map<number, number>();
+    await allInFlight(1000, (j) => {
       const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n), c = inaccel.alloc(Float32Array, n);
       a.fill(j);
       b.fill(0.5);
-      return { c, j, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)) };
-    });
-    const used = new Map<number, number>();
-    for (const { c, j, done } of jobs) {
-      const result = await done;
+      return { c, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)) };
+    }, ({ c }, j, result) => {
       used.set(result.device.id, (used.get(result.device.id) ?? 0) + 1);
       expect(c.every((v) => v === j + 0.5), `request ${j}`).to.equal(true);
-    }
+    });
     expect([...used.keys()].sort()).to.deep.equal([0, 1]);
     for (const count of used.values()) expect(count).to.be.greaterThan(100);
   });
