@@ -94,6 +94,20 @@ describe("arbiter: processes sharing two devices", function () {
     expectQuiet(snapshot);
   });
 
+  it("two busy processes keep to a device each", async () => {
+    const stateDir = freshStateDir();
+    const count = 20000;
+    const env = { SHARER_ROLE: "vadd", SHARER_COUNT: String(count), SHARER_INFLIGHT: "16", INACCEL_STATE_DIR: stateDir };
+    const pair = [sharer(env), sharer(env)];
+    const counts = await Promise.all(pair.map(async (s) =>
+      JSON.parse((await s.waitFor("DONE", 150000)).split(" ")[2]!) as Record<string, number>));
+    // Each ran nearly all its requests on one device, and not the same one.
+    const homes = counts.map((c) => Object.keys(c).reduce((a, b) => ((c[a] ?? 0) >= (c[b] ?? 0) ? a : b)));
+    expect(new Set(homes).size, JSON.stringify(counts)).to.equal(2);
+    counts.forEach((c, k) => expect(c[homes[k]!]! / count, JSON.stringify(counts)).to.be.at.least(0.8));
+    expect(okCount(native().inspect(stateDir), "vector.addition")).to.equal(2 * count);
+  });
+
   it("chaos: children SIGKILLed every ~50 ms; survivors finish correctly, nothing stays held", async () => {
     // The scenario the GPU runs use (test/helpers/chaos-run.cjs), smaller.
     const child = spawn(process.execPath, [path.join(__dirname, "helpers", "chaos-run.cjs")], {

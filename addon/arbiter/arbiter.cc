@@ -49,6 +49,8 @@ uint32_t Arbiter::attach(const std::string& key, DeviceMode mode) {
   return impl_->attach(key, mode);
 }
 
+uint32_t Arbiter::slot() const { return impl_->slot; }
+
 DeviceView Arbiter::view(uint32_t device) const {
   Impl& im = *impl_;
   im.checkDevice(device);
@@ -66,6 +68,7 @@ DeviceView Arbiter::view(uint32_t device) const {
     }
   }
   v.queueDepth = queueDepth(*im.st, device, nullptr);
+  v.ownQueue = positive(load(im.st->perSlot[device][im.slot].queue));
   v.mode = load(dev.mode) == 1 ? DeviceMode::Exclusive : DeviceMode::Shared;
   v.leasedByMe = im.local[device].whole;
   // The lessee record is believed only while its lock is held (a probe,

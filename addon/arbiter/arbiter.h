@@ -54,6 +54,7 @@ struct DeviceView {
   uint64_t bitstreamHash = 0;  // hash of the configured bitstream id, 0 if none
   uint64_t generation = 0;
   uint32_t queueDepth = 0;
+  uint32_t ownQueue = 0;       // this instance's part of queueDepth
   bool leasedByOther = false;  // another Arbiter instance holds the whole card
   bool leasedByMe = false;
   DeviceMode mode = DeviceMode::Shared;
@@ -122,6 +123,10 @@ class Arbiter {
   uint32_t attach(const std::string& key, DeviceMode mode);
 
   DeviceView view(uint32_t device) const;
+
+  // This instance's process slot (dense among live instances: the lowest
+  // free one is claimed).
+  uint32_t slot() const;
 
   // This instance's count of queued + running requests on `device`
   // (summed over live instances into DeviceSnapshot::queueDepth).

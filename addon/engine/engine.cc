@@ -11,6 +11,16 @@ namespace {
 // A device that must be reconfigured for a job counts as this many queued
 // requests: reconfiguring costs far more than waiting behind a few runs.
 constexpr uint64_t kReconfigurePenalty = 8;
+// While other processes use these devices, each process has a home device
+// (its arbiter slot modulo the device count), and any other device counts
+// as this many queued requests more: sharing a device costs turns on it (on
+// a GPU, context switches), so busy processes keep to cards of their own
+// and spill over only when their own card is this far behind. A process
+// alone balances by queue depth over all the cards.
+constexpr uint64_t kAwayPenalty = 16;
+// Others' requests seen on a device keep the homes in force this long,
+// since a busy process's queue empties and fills many times a millisecond.
+constexpr uint64_t kCrowdedNs = 100000000;
 }  // namespace
 
 Engine::Engine(std::vector<std::unique_ptr<Device>> devices, const EngineOptions& options)
@@ -32,15 +42,25 @@ uint32_t Engine::choose(const Job& job) const {
   const std::vector<Candidate>& candidates = job.plan->candidates;
   const size_t n = candidates.size();
   const size_t start = rotation.fetch_add(1, std::memory_order_relaxed) % n;
+  std::vector<DeviceView> views;
+  views.reserve(n);
+  const uint64_t now = monotonicNs();
+  for (const Candidate& candidate : candidates) {
+    views.push_back(arbiter_.view(slots_.at(candidate.device)));
+    if (views.back().queueDepth > views.back().ownQueue) crowdedUntil_.store(now + kCrowdedNs);
+  }
+  const bool crowded = now < crowdedUntil_.load();
+  const uint32_t home = arbiter_.slot() % devices_.size();
   uint64_t best = std::numeric_limits<uint64_t>::max();
   uint32_t chosen = std::numeric_limits<uint32_t>::max();
   for (size_t k = 0; k < n; ++k) {
     const size_t i = (start + k) % n;
     const Candidate& candidate = candidates[i];
-    const DeviceView view = arbiter_.view(slots_.at(candidate.device));
+    const DeviceView& view = views[i];
     if (view.mode == DeviceMode::Exclusive && !view.leasedByMe) continue;
     uint64_t score = view.queueDepth;
     if (view.bitstreamHash != bitstreamHash(candidate.bitstream.id)) score += kReconfigurePenalty;
+    if (crowded && candidate.device != home) score += kAwayPenalty;
     // Another process's whole-card lease: wait there only if nothing else fits.
     if (view.leasedByOther) score += std::numeric_limits<uint32_t>::max();
     if (score < best) {

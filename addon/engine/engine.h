@@ -2,6 +2,7 @@
 // of device per request next to the arbiter state it depends on.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,8 @@ class Engine {
   Arbiter arbiter_;
   std::vector<uint32_t> slots_;  // device index -> arbiter device index
   std::vector<std::unique_ptr<Worker>> workers_;
+  // Until when other processes count as using these devices (choose()).
+  mutable std::atomic<uint64_t> crowdedUntil_{0};
 };
 
 }  // namespace inaccel
