@@ -140,7 +140,10 @@ function result(name, unit, better, samples, extra) {
     better, ...extra,
     samples: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => round(x))])),
   };
-  const tuned = Object.keys(samples).filter((k) => k !== "sdk" && k !== "baseline");
+  // Other measures of the SDK itself (`variantsIs` names them), then hand-written code.
+  const variants = Object.keys(extra?.variantsIs ?? {});
+  if (variants.length) out.variants = Object.fromEntries(variants.map((k) => [k, round(median(samples[k]))]));
+  const tuned = Object.keys(samples).filter((k) => k !== "sdk" && k !== "baseline" && !variants.includes(k));
   if (tuned.length) out.handTuned = Object.fromEntries(tuned.map((k) => [k, round(median(samples[k]))]));
   return out;
 }
@@ -286,7 +289,10 @@ const RAW_SCALING = "hand-tuned raw OpenCL in one process, one host thread per d
  * two-device split and how busy each side's JS thread was (`jsBusy`).
  * With `raw` (the baseline's device flags), hand-written OpenCL on one and
  * on two devices runs in the same rounds: `rawScaling` is how far code
- * with no SDK in between scales in one process.
+ * with no SDK in between scales in one process. With `raw` too, the same
+ * requests come from two processes on either side (`variants`):
+ * `processScaling` is two processes on two devices against the better of
+ * one and two processes on one device.
  */
 async function twoVersusOne(name, arg, one, two, extra, raw) {
   const seen = { jsBusy: { one: [], two: [] } };
@@ -297,6 +303,13 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
     seen.jsBusy[side].push(round(run.reports[0].jsBusy, 3));
     return run.rate;
   };
+  const pair = (side, env) => async () => {
+    const half = { ...arg, count: arg.count / 2 };
+    const sibling = { ...env, INACCEL_STATE_DIR: `${env.INACCEL_STATE_DIR}-pair` };
+    const run = await runTogether([CHILD], [{ env: sibling, arg: half }, { env: sibling, arg: half }]);
+    if (side === "two") seen.pairSplit = run.reports.map((report) => report.perDevice);
+    return run.rate;
+  };
   const measures = { baseline: measure("one", one), sdk: measure("two", two) };
   const rawSides = raw ? [await rawOn(raw, 1, one), await rawOn(raw, 2, two)] : [];
   try {
@@ -304,11 +317,21 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
       const line = `tput ${arg.n} ${arg.count} batched`;
       measures.rawOne = async () => (await rawSides[0].ask(line)).value;
       measures.rawTwo = async () => (await rawSides[1].ask(line)).value;
+      measures.processesOne = pair("one", one);
+      measures.processesTwo = pair("two", two);
+      extra = {
+        ...extra,
+        variantsIs: {
+          processesOne: "the same requests from two processes (half each) on the one device",
+          processesTwo: "the same requests from two processes (half each) on the two devices",
+        },
+      };
     }
     const r = result(name, "requests/s", "higher", await alternate(measures), { devices: seen, ...extra });
     if (raw) {
       r.handTunedIs = { rawOne: `${RAW_SCALING}, on one device`, rawTwo: `${RAW_SCALING}, on two devices` };
       r.rawScaling = round(r.handTuned.rawTwo / r.handTuned.rawOne);
+      r.processScaling = round(r.variants.processesTwo / Math.max(r.baseline, r.variants.processesOne));
     }
     return r;
   } finally {

@@ -43,6 +43,7 @@ describe("bench --quick --json", function () {
       cases: {
         name: string; unit: string; sdk: number; baseline: number; ratio: number;
         handTuned?: Record<string, number>; rawScaling?: number;
+        variants?: Record<string, number>; processScaling?: number;
       }[];
     };
     expect(result.device).to.be.a("string").and.not.empty;
@@ -58,5 +59,9 @@ describe("bench --quick --json", function () {
     const small = result.cases.find((c) => c.name === "two-devices-small")!;
     expect(small.handTuned).to.have.all.keys("rawOne", "rawTwo");
     expect(small.rawScaling).to.be.closeTo(small.handTuned!.rawTwo! / small.handTuned!.rawOne!, 0.001);
+    // And the same requests from two processes on one and on two devices.
+    expect(small.variants).to.have.all.keys("processesOne", "processesTwo");
+    const one = Math.max(small.baseline, small.variants!.processesOne!);
+    expect(small.processScaling).to.be.closeTo(small.variants!.processesTwo! / one, 0.001);
   });
 });
