@@ -15,9 +15,10 @@ constexpr uint64_t kReconfigurePenalty = 8;
 // (its arbiter slot modulo the device count), and any other device counts
 // as this many queued requests more: sharing a device costs turns on it (on
 // a GPU, context switches), so busy processes keep to cards of their own
-// and spill over only when their own card is this far behind. A process
-// alone balances by queue depth over all the cards.
-constexpr uint64_t kAwayPenalty = 16;
+// and spill over only when their own card is this far behind (four
+// batches of the worker's pipeline). A process alone balances by queue
+// depth over all the cards.
+constexpr uint64_t kAwayPenalty = 64;
 // Others' requests seen on a device keep the homes in force this long,
 // since a busy process's queue empties and fills many times a millisecond.
 constexpr uint64_t kCrowdedNs = 100000000;
