@@ -26,7 +26,7 @@ function sharer(env: Record<string, string>): Sharer {
   const child = spawn(process.execPath, ["--require", "tsx/cjs", path.join(__dirname, "helpers", "sharer.ts")], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [env.SHARER_GO === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
@@ -94,18 +94,60 @@ describe("arbiter: processes sharing two devices", function () {
     expectQuiet(snapshot);
   });
 
-  it("two busy processes keep to a device each", async () => {
-    const stateDir = freshStateDir();
-    const count = 20000;
-    const env = { SHARER_ROLE: "vadd", SHARER_COUNT: String(count), SHARER_INFLIGHT: "16", INACCEL_STATE_DIR: stateDir };
-    const pair = [sharer(env), sharer(env)];
-    const counts = await Promise.all(pair.map(async (s) =>
-      JSON.parse((await s.waitFor("DONE", 150000)).split(" ")[2]!) as Record<string, number>));
-    // Each ran nearly all its requests on one device, and not the same one.
+  // Each ran nearly all its requests on one device, and not the same one.
+  function expectApart(counts: Record<string, number>[], count: number): void {
     const homes = counts.map((c) => Object.keys(c).reduce((a, b) => ((c[a] ?? 0) >= (c[b] ?? 0) ? a : b)));
     expect(new Set(homes).size, JSON.stringify(counts)).to.equal(2);
     counts.forEach((c, k) => expect(c[homes[k]!]! / count, JSON.stringify(counts)).to.be.at.least(0.8));
+  }
+
+  async function doneCounts(s: Sharer): Promise<Record<string, number>> {
+    return JSON.parse((await s.waitFor("DONE", 150000)).split(" ")[2]!) as Record<string, number>;
+  }
+
+  // Busy processes started together once each has its runtime open (READY).
+  async function together(sharers: Sharer[]): Promise<Record<string, number>[]> {
+    await Promise.all(sharers.map((s) => s.waitFor("READY")));
+    for (const s of sharers) s.child.stdin!.write("go\n");
+    return Promise.all(sharers.map(async (s) =>
+      JSON.parse((await s.waitFor("DONE", 150000)).split(" ")[2]!) as Record<string, number>));
+  }
+
+  // Each ran nearly all its requests on one device, and not the same one.
+  function expectApart(counts: Record<string, number>[], count: number): void {
+    const homes = counts.map((c) => Object.keys(c).reduce((a, b) => ((c[a] ?? 0) >= (c[b] ?? 0) ? a : b)));
+    expect(new Set(homes).size, JSON.stringify(counts)).to.equal(2);
+    counts.forEach((c, k) => expect(c[homes[k]!]! / count, JSON.stringify(counts)).to.be.at.least(0.8));
+  }
+
+  // Paced, so that both stay busy as long as each other whatever share of
+  // the CPU each gets: a process left alone rightly spreads over both.
+  const busy = (stateDir: string, count: number) => ({
+    SHARER_ROLE: "vadd", SHARER_COUNT: String(count), SHARER_INFLIGHT: "16", SHARER_PACE_MS: "1",
+    SHARER_GO: "stdin", INACCEL_STATE_DIR: stateDir,
+  });
+
+  it("two busy processes keep to a device each", async () => {
+    const stateDir = freshStateDir();
+    const count = 8000;
+    expectApart(await together([sharer(busy(stateDir, count)), sharer(busy(stateDir, count))]), count);
     expect(okCount(native().inspect(stateDir), "vector.addition")).to.equal(2 * count);
+  });
+
+  it("two busy processes keep apart when a process between them has died", async () => {
+    // Process slots 0 and 2 (the same parity), with 1 SIGKILLed: homes
+    // follow the live processes, not the slot numbers.
+    const stateDir = freshStateDir();
+    const count = 8000;
+    const first = sharer(busy(stateDir, count));
+    await first.waitFor("READY");
+    const between = sharer(busy(stateDir, count));
+    await between.waitFor("READY");
+    const second = sharer(busy(stateDir, count));
+    await second.waitFor("READY");
+    between.child.kill("SIGKILL");
+    await between.exited;
+    expectApart(await together([first, second]), count);
   });
 
   it("chaos: children SIGKILLed every ~50 ms; survivors finish correctly, nothing stays held", async () => {

@@ -49,7 +49,10 @@ uint32_t Arbiter::attach(const std::string& key, DeviceMode mode) {
   return impl_->attach(key, mode);
 }
 
-uint32_t Arbiter::slot() const { return impl_->slot; }
+uint32_t Arbiter::rank() const {
+  const Impl& im = *impl_;
+  return static_cast<uint32_t>(lockedSlots(im.fd(), im.slot).count());
+}
 
 DeviceView Arbiter::view(uint32_t device) const {
   Impl& im = *impl_;

@@ -124,9 +124,10 @@ class Arbiter {
 
   DeviceView view(uint32_t device) const;
 
-  // This instance's process slot (dense among live instances: the lowest
-  // free one is claimed).
-  uint32_t slot() const;
+  // How many live instances hold a lower process slot than this one: 0, 1,
+  // 2, ... over the live instances, whatever gaps dead ones left. A lock
+  // probe per live lower slot or so.
+  uint32_t rank() const;
 
   // This instance's count of queued + running requests on `device`
   // (summed over live instances into DeviceSnapshot::queueDepth).

@@ -12,7 +12,8 @@ namespace {
 // requests: reconfiguring costs far more than waiting behind a few runs.
 constexpr uint64_t kReconfigurePenalty = 8;
 // While other processes use these devices, each process has a home device
-// (its arbiter slot modulo the device count), and any other device counts
+// (its rank among the live processes modulo the device count, looked up
+// again every kCrowdedNs), and any other device counts
 // as this many queued requests more: sharing a device costs turns on it (on
 // a GPU, context switches), so busy processes keep to cards of their own
 // and spill over only when their own card is this far behind (four
@@ -48,10 +49,13 @@ uint32_t Engine::choose(const Job& job) const {
   const uint64_t now = monotonicNs();
   for (const Candidate& candidate : candidates) {
     views.push_back(arbiter_.view(slots_.at(candidate.device)));
-    if (views.back().queueDepth > views.back().ownQueue) crowdedUntil_.store(now + kCrowdedNs);
+    if (views.back().queueDepth > views.back().ownQueue) crowdedUntil_ = now + kCrowdedNs;
   }
-  const bool crowded = now < crowdedUntil_.load();
-  const uint32_t home = arbiter_.slot() % devices_.size();
+  const bool crowded = now < crowdedUntil_;
+  if (crowded && now - homeAt_ >= kCrowdedNs) {
+    home_ = arbiter_.rank() % devices_.size();
+    homeAt_ = now;
+  }
   uint64_t best = std::numeric_limits<uint64_t>::max();
   uint32_t chosen = std::numeric_limits<uint32_t>::max();
   for (size_t k = 0; k < n; ++k) {
@@ -61,7 +65,7 @@ uint32_t Engine::choose(const Job& job) const {
     if (view.mode == DeviceMode::Exclusive && !view.leasedByMe) continue;
     uint64_t score = view.queueDepth;
     if (view.bitstreamHash != bitstreamHash(candidate.bitstream.id)) score += kReconfigurePenalty;
-    if (crowded && candidate.device != home) score += kAwayPenalty;
+    if (crowded && candidate.device != home_) score += kAwayPenalty;
     // Another process's whole-card lease: wait there only if nothing else fits.
     if (view.leasedByOther) score += std::numeric_limits<uint32_t>::max();
     if (score < best) {

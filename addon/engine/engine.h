@@ -2,7 +2,6 @@
 // of device per request next to the arbiter state it depends on.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,8 +45,10 @@ class Engine {
   Arbiter arbiter_;
   std::vector<uint32_t> slots_;  // device index -> arbiter device index
   std::vector<std::unique_ptr<Worker>> workers_;
-  // Until when other processes count as using these devices (choose()).
-  mutable std::atomic<uint64_t> crowdedUntil_{0};
+  // choose() state; it runs on the one JS thread that owns this engine.
+  mutable uint64_t crowdedUntil_ = 0;  // until when other processes count as using these devices
+  mutable uint32_t home_ = 0;          // this process's home device while they do
+  mutable uint64_t homeAt_ = 0;        // when home_ was looked up
 };
 
 }  // namespace inaccel

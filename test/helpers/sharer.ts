@@ -1,7 +1,8 @@
 // A sharing process for the multi-process tests, driven by environment:
 //   SHARER_ROLE=vadd   SHARER_COUNT=n [SHARER_INFLIGHT=k]  runs n checked vadds
 //                      (printing "READY" once the first one is back), each of the
-//                      k lanes pausing SHARER_PACE_MS between its requests
+//                      k lanes pausing SHARER_PACE_MS between its requests; with
+//                      SHARER_GO=stdin, the rest wait after READY for a line on stdin
 //   SHARER_ROLE=gemm   SHARER_COUNT=n                      runs n checked small gemms
 //   SHARER_ROLE=lease  SHARER_DEVICE=id                    leases a device whole, then idles
 // It prints one line per event: "READY", "LEASED", "DONE <n> <json of device id -> count>",
@@ -39,6 +40,11 @@ async function gemm(j: number): Promise<void> {
 
 async function run(task: (j: number) => Promise<void>): Promise<void> {
   let next = 0;
+  if (process.env.SHARER_GO === "stdin") {
+    await task(next++);
+    await new Promise((resolve) => process.stdin.once("data", resolve));
+    process.stdin.pause();
+  }
   const lane = async () => {
     while (next < count) {
       await task(next++);
