@@ -223,7 +223,7 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   // prepare({ accelerator, access: [0|1|2 buffer, -1 scalar],
-  //           candidates: [{device, kernel, bitstream, memory: [bank | -1]}] }) -> plan
+  //           candidates: [{device, kernel, bitstream, memory: [bank | -1], chunkArg}] }) -> plan
   Napi::Value Prepare(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
@@ -248,7 +248,8 @@ class Addon : public Napi::Addon<Addon> {
         }
         plan->candidates.push_back({c.Get("device").As<Napi::Number>().Uint32Value(),
                                     bitstream(c.Get("bitstream").As<Napi::Object>()),
-                                    c.Get("kernel").As<Napi::String>(), std::move(banks)});
+                                    c.Get("kernel").As<Napi::String>(), std::move(banks),
+                                    c.Get("chunkArg").As<Napi::Number>().Int32Value()});
       }
       engine_->check(*plan);
       auto external = Napi::External<PlanRef>::New(env, new PlanRef{std::move(plan)},

@@ -28,11 +28,13 @@ export interface NativeBitstream {
  * turns into a {@link NativePlan}. `access` has one entry per argument:
  * 0 read, 1 write, 2 read-write (buffers), -1 scalar; each candidate's
  * `memory` one too: the bank of a buffer argument, -1 for the backend's choice.
+ * A candidate's `chunkArg` is the index of the work-size argument of an
+ * element-wise kernel (the backend may run a large request in chunks), else -1.
  */
 export interface NativePlanSpec {
   accelerator: string;
   access: number[];
-  candidates: { device: number; kernel: string; bitstream: NativeBitstream; memory: number[] }[];
+  candidates: { device: number; kernel: string; bitstream: NativeBitstream; memory: number[]; chunkArg: number }[];
 }
 
 /** A prepared plan: opaque, shared by every request made with it. */

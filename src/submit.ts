@@ -106,6 +106,7 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
           buildOptions: kernel.bitstream.buildOptions,
         },
         memory: kernel.arguments.map((spec) => spec.memory ?? -1),
+        chunkArg: kernel.elementwise ? kernel.arguments.findIndex((a) => a.name === kernel.workSize) : -1,
       })),
     });
   } catch (error) {

@@ -88,6 +88,20 @@ describe("repository: bad input is refused and leaves the repository as it was",
     await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.workSize: "alpha" is not an integer scalar argument/);
   });
 
+  it("an elementwise kernel without a workSize, or with a buffer of another length", async () => {
+    const dir = copyFixture("scale");
+    editMetadata(dir, (json) => {
+      json.kernels[0].elementwise = true;
+      delete json.kernels[0].workSize;
+    });
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.elementwise: needs a workSize/);
+    editMetadata(dir, (json) => {
+      json.kernels[0].workSize = "n";
+      json.kernels[0].arguments[1].length = "n / 2";
+    });
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.arguments\[1\]\.length: an elementwise kernel's buffers hold workSize \("n"\) elements/);
+  });
+
   it("a checksum mismatch", async () => {
     const dir = copyFixture("scale");
     fs.appendFileSync(path.join(dir, "scale.cl"), "\n");

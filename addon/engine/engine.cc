@@ -85,6 +85,10 @@ void Engine::check(const Plan& plan) const {
       throw Error("BITSTREAM_INVALID", "the bitstreams of " + plan.accelerator +
                                            " disagree on how many arguments it takes");
     }
+    const int chunk = candidate.chunkArg;
+    if (chunk >= 0 && (size_t(chunk) >= plan.params.size() || plan.params[chunk].buffer)) {
+      throw Error("BITSTREAM_INVALID", "the work size of " + plan.accelerator + " is not a scalar");
+    }
   }
   if (plan.candidates.empty()) throw Error("NO_DEVICE", "no device can run " + plan.accelerator);
 }

@@ -18,6 +18,7 @@ struct Candidate {
   Bitstream bitstream;
   std::string kernel;    // kernel function name in the bitstream
   std::vector<int> memoryBanks;  // per argument: the bitstream's bank, -1 none
+  int chunkArg = -1;  // the work-size argument of an element-wise kernel, else -1
 };
 
 // How an argument passes: a buffer (and which way its data goes) or a scalar.

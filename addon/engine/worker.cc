@@ -189,7 +189,9 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
 
 void Worker::runBatch(std::vector<Job>& jobs, bool reconfigured) {
   std::vector<Device::RunItem> items;
-  for (Job& job : jobs) items.push_back({&job.candidate().kernel, job.args, job.globalSize});
+  for (Job& job : jobs) {
+    items.push_back({&job.candidate().kernel, job.args, job.globalSize, job.candidate().chunkArg});
+  }
   std::vector<std::exception_ptr> errors;
   const uint64_t start = monotonicNs();
   try {

@@ -89,11 +89,15 @@ class Device {
   // Drops the configuration and every cached device resource.
   virtual void unconfigure() = 0;
   // One request: kernel `kernel` of the configured bitstream with `args`
-  // over `globalSize` work-items (1 for single-task kernels).
+  // over `globalSize` work-items (1 for single-task kernels). With
+  // `chunkArg` >= 0 the kernel is element-wise and that argument its work
+  // size: a backend may run the request in chunks, each launched with a
+  // global offset and that argument set to the chunk's end.
   struct RunItem {
     const std::string* kernel;
     const std::vector<Arg>* args;
     size_t globalSize;
+    int chunkArg = -1;
   };
   // Runs the requests in order, moving buffers in and out, and returns when
   // every output is back in host memory; errors[i] is set for each request

@@ -27,6 +27,7 @@ export interface KernelJson {
   version?: string;
   description?: string;
   workSize?: string;
+  elementwise?: boolean;
   arguments: ArgumentJson[];
 }
 
@@ -52,6 +53,8 @@ export interface KernelInfo {
   version?: string;
   arguments: ArgumentSpec[];
   workSize?: string;
+  /** Declared element-wise (see ResolvedKernel.elementwise). */
+  elementwise?: true;
 }
 
 /** A bitstream.json, checked and normalised. */
@@ -110,12 +113,22 @@ function checkKernel(bitstreamId: string, kernel: KernelJson, field: string, sou
   if (kernel.workSize !== undefined && !integers.has(kernel.workSize)) {
     throw invalid(source, `${field}.workSize: "${kernel.workSize}" is not an integer scalar argument`);
   }
+  if (kernel.elementwise) {
+    // A chunk of the work must be a chunk of every buffer.
+    if (kernel.workSize === undefined) throw invalid(source, `${field}.elementwise: needs a workSize`);
+    args.forEach((arg, index) => {
+      if (arg.pointer && arg.length?.replace(/\s/g, "") !== kernel.workSize) {
+        throw invalid(source, `${field}.arguments[${index}].length: an elementwise kernel's buffers hold workSize ("${kernel.workSize}") elements`);
+      }
+    });
+  }
   return {
     accelerator: `${bitstreamId}.${kernel.kernelId}`,
     kernel: Array.isArray(kernel.name) ? kernel.name[0] : kernel.name,
     ...(kernel.version !== undefined && { version: kernel.version }),
     arguments: args,
     ...(kernel.workSize !== undefined && { workSize: kernel.workSize }),
+    ...(kernel.elementwise === true && { elementwise: true as const }),
   };
 }
 

@@ -50,6 +50,7 @@ function toResolved({ entry, kernel }: Offer): ResolvedKernel {
     },
     arguments: kernel.arguments.map((arg) => ({ ...arg })),
     ...(kernel.workSize !== undefined && { workSize: kernel.workSize }),
+    ...(kernel.elementwise && { elementwise: kernel.elementwise }),
   };
 }
 

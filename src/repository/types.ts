@@ -56,6 +56,11 @@ export interface ResolvedKernel {
   arguments: ArgumentSpec[];
   /** Name of the integer scalar argument giving the global work size. */
   workSize?: string;
+  /**
+   * Work-item i touches only element i of each buffer (striding by the
+   * global size below `workSize`), so a large request may run in chunks.
+   */
+  elementwise?: true;
 }
 
 /** One bitstream of a repository, as `list()` shows it. */

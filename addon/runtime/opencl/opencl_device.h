@@ -44,6 +44,8 @@ class OpenclDevice : public Device {
   Bound bind(const RunItem& item, size_t request);
   void launch(const RunItem& item, const Bound& bound);
   bool readBack(const RunItem& item, const Bound& bound, bool wait);
+  size_t chunks(const RunItem& item) const;
+  void runChunked(const RunItem& item, size_t count);
 
   cl_platform_id platform_;
   cl_device_id device_;
@@ -51,6 +53,10 @@ class OpenclDevice : public Device {
   bool unifiedMemory_ = false;  // host memory is device memory (CPUs)
   cl_context context_ = nullptr;
   cl_command_queue queue_ = nullptr;
+  // queue_ and two more, made on first use: the chunks of a large
+  // element-wise request go round them, so that one chunk's upload runs
+  // beside another's download (PCIe is full duplex).
+  std::vector<cl_command_queue> queues_;
   cl_program program_ = nullptr;
   std::string configured_;
   std::map<std::string, Kernel> kernels_;
