@@ -99,6 +99,7 @@ describe("runtime", () => {
         sha256: kernel.bitstream.sha256,
       },
       memory: [-1, -1, -1, -1],
+      chunkArg: 3,
     };
     const access = [0, 0, 1, -1];
     const refused = (call: () => unknown, code: string, message: RegExp) => {
@@ -108,6 +109,8 @@ describe("runtime", () => {
       "NO_DEVICE", /no device 99/);
     refused(() => rt.native.prepare({ accelerator: "vector.addition", access, candidates: [{ ...candidate, memory: [-1] }] }),
       "BITSTREAM_INVALID", /disagree on how many arguments/);
+    refused(() => rt.native.prepare({ accelerator: "vector.addition", access, candidates: [{ ...candidate, chunkArg: 2 }] }),
+      "BITSTREAM_INVALID", /work size of vector.addition is not a scalar/);
     refused(() => rt.native.prepare({ accelerator: "vector.addition", access, candidates: [] }),
       "NO_DEVICE", /no device can run vector.addition/);
     const plan = rt.native.prepare({ accelerator: "vector.addition", access, candidates: [candidate] });
