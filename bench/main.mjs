@@ -242,14 +242,18 @@ const cases = {
   },
 
   async "two-devices"() {
-    return gpus.length >= 2
-      ? twoGpus("two-devices", { n: 1 << 24, count: P.gpuLargeCount, inflight: 8 })
-      : twoPocl("two-devices", { n: P.scaleN, count: P.twoCount, inflight: P.scaleInflight });
+    const arg = gpus.length >= 2
+      ? { n: 1 << 24, count: P.gpuLargeCount, inflight: 8 }
+      : { n: P.scaleN, count: P.twoCount, inflight: P.scaleInflight };
+    // The hand-tuned chunked loop moves each device's requests one after another.
+    const raw = { line: `bw ${arg.n} ${Math.max(4, Math.round(arg.count / 8))} chunked`, is: RAW_LARGE };
+    return gpus.length >= 2 ? twoGpus("two-devices", arg, raw) : twoPocl("two-devices", arg, raw);
   },
 
   async "two-devices-small"() {
     const arg = { n: 16, count: P.smallCount, inflight: 64 };
-    return gpus.length >= 2 ? twoGpus("two-devices-small", arg, true) : twoPocl("two-devices-small", arg, true);
+    const raw = { line: `tput 16 ${arg.count} batched`, is: RAW_SMALL, pairs: true };
+    return gpus.length >= 2 ? twoGpus("two-devices-small", arg, raw) : twoPocl("two-devices-small", arg, raw);
   },
 
   async "four-processes"() {
@@ -280,19 +284,21 @@ function ids(list) {
 
 const TWO_TARGET = { "two-devices": 1.9, "two-devices-small": 1.8 };
 
-const RAW_SCALING = "hand-tuned raw OpenCL in one process, one host thread per device, each running the " +
+const RAW_SMALL = "hand-tuned raw OpenCL in one process, one host thread per device, each running the " +
   "throughput-16-inflight `batched` loop (64 requests enqueued without blocking, one clFinish per 64, pinned memory)";
+const RAW_LARGE = "hand-tuned raw OpenCL in one process, one host thread per device, each running the vadd " +
+  "`chunked` variant on requests of the same size (pinned memory, 4 or 16 chunks over 3 in-order queues), in GB/s";
 
 /**
  * One process of the SDK on two devices (environment `two`) against the
  * same on one (`one`), alternated. Records the devices each side saw, the
  * two-device split and how busy each side's JS thread was (`jsBusy`).
- * With `raw` (the baseline's device flags), hand-written OpenCL on one and
- * on two devices runs in the same rounds: `rawScaling` is how far code
- * with no SDK in between scales in one process. With `raw` too, the same
- * requests come from two processes on either side (`variants`):
- * `processScaling` is two processes on two devices against the better of
- * one and two processes on one device.
+ * With `raw` ({select: the baseline's device flags, line: its case, is}),
+ * hand-written OpenCL on one and on two devices runs in the same rounds:
+ * `rawScaling` is how far code with no SDK in between scales in one
+ * process. With `raw.pairs`, the same requests also come from two
+ * processes on either side (`variants`): `processScaling` is two processes
+ * on two devices against the better of one and two processes on one device.
  */
 async function twoVersusOne(name, arg, one, two, extra, raw) {
   const seen = { jsBusy: { one: [], two: [] } };
@@ -311,12 +317,13 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
     return run.rate;
   };
   const measures = { baseline: measure("one", one), sdk: measure("two", two) };
-  const rawSides = raw ? [await rawOn(raw, 1, one), await rawOn(raw, 2, two)] : [];
+  const rawSides = raw ? [await rawOn(raw.select, 1, one), await rawOn(raw.select, 2, two)] : [];
   try {
     if (raw) {
-      const line = `tput ${arg.n} ${arg.count} batched`;
-      measures.rawOne = async () => (await rawSides[0].ask(line)).value;
-      measures.rawTwo = async () => (await rawSides[1].ask(line)).value;
+      measures.rawOne = async () => (await rawSides[0].ask(raw.line)).value;
+      measures.rawTwo = async () => (await rawSides[1].ask(raw.line)).value;
+    }
+    if (raw?.pairs) {
       measures.processesOne = pair("one", one);
       measures.processesTwo = pair("two", two);
       extra = {
@@ -329,8 +336,10 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
     }
     const r = result(name, "requests/s", "higher", await alternate(measures), { devices: seen, ...extra });
     if (raw) {
-      r.handTunedIs = { rawOne: `${RAW_SCALING}, on one device`, rawTwo: `${RAW_SCALING}, on two devices` };
+      r.handTunedIs = { rawOne: `${raw.is}, on one device`, rawTwo: `${raw.is}, on two devices` };
       r.rawScaling = round(r.handTuned.rawTwo / r.handTuned.rawOne);
+    }
+    if (raw?.pairs) {
       r.processScaling = round(r.variants.processesTwo / Math.max(r.baseline, r.variants.processesOne));
     }
     return r;
@@ -348,7 +357,7 @@ async function twoGpus(name, arg, raw) {
     baselineIs: `the SDK in one process on one GPU (INACCEL_DEVICES=${first})`,
     sdkIs: `the SDK in one process on two GPUs (INACCEL_DEVICES=${both}), requests spread by the engine`,
     params: arg, target: `ratio >= ${TWO_TARGET[name]}`,
-  }, raw && ["--platform", gpus[0].platform.name, "--type", "gpu"]);
+  }, { ...raw, select: ["--platform", gpus[0].platform.name, "--type", "gpu"] });
   r.met = r.ratio >= TWO_TARGET[name];
   return r;
 }
@@ -376,7 +385,7 @@ async function twoPocl(name, arg, raw) {
     sdkIs: `the SDK on two devices (POCL_DEVICES="${pocl} ${pocl}"), requests spread by the engine`,
     params: { ...arg, pthreadsPerDevice: perDevice, hostCores: cores },
     target: `ratio >= ${TWO_TARGET[name]} where the host has the cores`,
-  }, raw && ["--type", "cpu"]);
+  }, { ...raw, select: ["--type", "cpu"] });
   r.met = cores >= 4 ? r.ratio >= TWO_TARGET[name] : null;
   return r;
 }
