@@ -13,12 +13,12 @@ namespace {
 constexpr uint64_t kReconfigurePenalty = 8;
 // While other processes use these devices, each process has a home device
 // (its rank among the live processes modulo the device count, looked up
-// again every kCrowdedNs), and any other device counts
-// as this many queued requests more: sharing a device costs turns on it (on
-// a GPU, context switches), so busy processes keep to cards of their own
-// and spill over only when their own card is this far behind (four
-// batches of the worker's pipeline). A process alone balances by queue
-// depth over all the cards.
+// again every kCrowdedNs), and any other device counts as this many queued
+// requests more: sharing a device costs turns on it (on a GPU, context
+// switches), so busy processes keep to cards of their own and spill over
+// only when their own card is this far behind (four batches of the
+// worker's pipeline). A process alone balances by queue depth over all
+// the cards.
 constexpr uint64_t kAwayPenalty = 64;
 // Others' requests seen on a device keep the homes in force this long,
 // since a busy process's queue empties and fills many times a millisecond.
