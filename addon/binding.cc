@@ -291,6 +291,7 @@ class Addon : public Napi::Addon<Addon> {
           arg.kind = Arg::Kind::Buffer;
           arg.host = data;
           arg.bytes = view.ByteLength();
+          arg.elementBytes = view.ElementSize();
           arg.access = params[i].access;
           auto found = blocks_.find(buffer.Data());
           // Only a view of a whole block can be handed over as the block.

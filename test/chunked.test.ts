@@ -41,6 +41,15 @@ describe("large element-wise requests in chunks (OpenCL) on PoCL", function () {
     }, ({ a, b, c }, j) => expectEach(c, (i) => a[i]! + b[i]!, `request ${j}`));
   });
 
+  it("moves only the work size's elements of arrays longer than it", async () => {
+    // 2n floats are 8n bytes, a whole multiple of n: the slices must count
+    // elements, not bytes over n. The elements past n stay as they were.
+    const n = 1_000_000;
+    const a = filled(2 * n, (i) => i % 999), b = filled(2 * n, () => 1), c = filled(2 * n, () => -1);
+    await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
+    expectEach(c, (i) => (i < n ? (i % 999) + 1 : -1), "c");
+  });
+
   describe("with a fixture of its own", () => {
     before(async () => {
       process.env.INACCEL_REPOSITORY = tempDir();

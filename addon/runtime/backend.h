@@ -60,6 +60,7 @@ struct Arg {
   // Buffer: host memory the request reads from / writes back to.
   void* host = nullptr;
   size_t bytes = 0;
+  size_t elementBytes = 1;  // of the host array's elements
   Access access = Access::ReadWrite;
   int memoryBank = -1;  // -1: backend's choice
   // Set when the host memory came from inaccel.alloc(): page-aligned, and

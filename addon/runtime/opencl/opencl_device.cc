@@ -287,7 +287,9 @@ size_t scalarCount(const ScalarBytes& scalar) {
 
 // How many chunks `item` runs in; 0 to run it whole. Only element-wise
 // kernels whose buffers all move through device buffers of their own: not
-// wrapped host memory (nothing moves), not memory banks (FPGAs).
+// wrapped host memory (nothing moves), not memory banks (FPGAs). Only the
+// first n elements of each buffer move, n the work size (a buffer may be
+// longer).
 size_t OpenclDevice::chunks(const RunItem& item) const {
   if (item.chunkArg < 0 || !stage_) return 0;
   const std::vector<Arg>& args = *item.args;
@@ -296,10 +298,10 @@ size_t OpenclDevice::chunks(const RunItem& item) const {
   size_t total = 0;
   for (const Arg& arg : args) {
     if (arg.kind != Arg::Kind::Buffer) continue;
-    if ((arg.block && unifiedMemory_) || arg.memoryBank >= 0 || arg.bytes == 0 || arg.bytes % n) {
+    if ((arg.block && unifiedMemory_) || arg.memoryBank >= 0 || arg.bytes / arg.elementBytes < n) {
       return 0;
     }
-    total += arg.bytes;
+    total += n * arg.elementBytes;
   }
   if (total < kChunkMinBytes) return 0;
   const size_t count = std::min({kMaxChunks, total / kChunkBytes, n / kWorkGroup});
@@ -330,8 +332,9 @@ void OpenclDevice::runChunked(const RunItem& item, size_t count) {
             "clSetKernelArg");
       continue;
     }
-    memory[i] = buffers_.take(args[i].bytes);
-    lent_.push_back({memory[i], args[i].bytes});
+    const size_t bytes = n * args[i].elementBytes;
+    memory[i] = buffers_.take(bytes);
+    lent_.push_back({memory[i], bytes});
     check(cl.clSetKernelArg(entry.kernel, index, sizeof(cl_mem), &memory[i]), "clSetKernelArg");
   }
   // Chunks of whole work-groups; the kernel's own guard ends the last one.
@@ -341,7 +344,7 @@ void OpenclDevice::runChunked(const RunItem& item, size_t count) {
     const size_t hi = std::min(n, lo + per);
     cl_command_queue queue = queues_[c % kQueues];
     const auto slice = [&](size_t i, bool write) {
-      const size_t width = args[i].bytes / n;
+      const size_t width = args[i].elementBytes;
       void* host = static_cast<uint8_t*>(args[i].host) + lo * width;
       const cl_int status =
           write ? cl.clEnqueueWriteBuffer(queue, memory[i], CL_FALSE, lo * width, (hi - lo) * width,
