@@ -150,6 +150,21 @@ describe("arbiter: processes sharing two devices", function () {
     expectApart(await together([first, second]), count);
   });
 
+  it("two busy processes keep apart when an idle one sits between them", async () => {
+    // Slots 0 and 2 busy, 1 alive but idle: homes count the active processes.
+    const stateDir = freshStateDir();
+    const count = 8000;
+    const first = sharer(busy(stateDir, count));
+    await first.waitFor("READY");
+    const idle = sharer(busy(stateDir, count));
+    await idle.waitFor("READY");
+    const second = sharer(busy(stateDir, count));
+    await second.waitFor("READY");
+    await new Promise((resolve) => setTimeout(resolve, 500)); // longer than Arbiter::kActiveNs
+    expectApart(await together([first, second]), count);
+    idle.child.kill();
+  });
+
   it("chaos: children SIGKILLed every ~50 ms; survivors finish correctly, nothing stays held", async () => {
     // The scenario the GPU runs use (test/helpers/chaos-run.cjs), smaller.
     const child = spawn(process.execPath, [path.join(__dirname, "helpers", "chaos-run.cjs")], {

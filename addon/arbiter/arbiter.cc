@@ -51,7 +51,14 @@ uint32_t Arbiter::attach(const std::string& key, DeviceMode mode) {
 
 uint32_t Arbiter::rank() const {
   const Impl& im = *impl_;
-  return static_cast<uint32_t>(lockedSlots(im.fd(), im.slot).count());
+  const auto live = lockedSlots(im.fd(), im.slot);
+  const uint64_t now = monoNs();
+  uint32_t below = 0;
+  for (uint32_t i = 0; i < im.slot; i++) {
+    const uint64_t at = load(im.st->slots[i].activeAt);
+    if (live.test(i) && at != 0 && at <= now && now - at < kActiveNs) below++;
+  }
+  return below;
 }
 
 DeviceView Arbiter::view(uint32_t device) const {
@@ -85,6 +92,14 @@ void Arbiter::enqueued(uint32_t device, int delta) {
   Impl& im = *impl_;
   im.checkDevice(device);
   add(im.st->perSlot[device][im.slot].queue, static_cast<uint32_t>(delta));
+  if (delta > 0) {
+    // Marks this instance active for rank(), at most once per 10 ms.
+    const uint64_t now = monoNs();
+    if (now - im.activeAt.load(std::memory_order_relaxed) >= 10000000) {
+      im.activeAt.store(now, std::memory_order_relaxed);
+      store(im.st->slots[im.slot].activeAt, now);
+    }
+  }
   im.maybeReap();
 }
 

@@ -124,10 +124,12 @@ class Arbiter {
 
   DeviceView view(uint32_t device) const;
 
-  // How many live instances hold a lower process slot than this one: 0, 1,
-  // 2, ... over the live instances, whatever gaps dead ones left. A lock
-  // probe per live lower slot or so.
+  // How many active instances hold a lower process slot than this one: 0,
+  // 1, 2, ... over the live instances that queued a request within
+  // kActiveNs, whatever gaps dead or idle ones leave. A lock probe per live
+  // lower slot or so.
   uint32_t rank() const;
+  static constexpr uint64_t kActiveNs = 250000000;
 
   // This instance's count of queued + running requests on `device`
   // (summed over live instances into DeviceSnapshot::queueDepth).

@@ -141,6 +141,7 @@ struct Arbiter::Impl {
   uint32_t slot = arb::kNoSlot;
   std::mutex tableMutex;
   std::atomic<uint64_t> nextReapNs{0};
+  std::atomic<uint64_t> activeAt{0};  // what slots[slot].activeAt last got
   arb::DeviceLocal local[arb::kMaxDevices];
 };
 

@@ -96,6 +96,7 @@ void Arbiter::Impl::clearSlot(uint32_t s) {
   }
   store(st->slots[s].pid, 0);
   store(st->slots[s].startTime, uint64_t{0});
+  store(st->slots[s].activeAt, uint64_t{0});
   endUpdate();
 }
 
