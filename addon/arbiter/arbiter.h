@@ -54,7 +54,7 @@ struct DeviceView {
   uint64_t bitstreamHash = 0;  // hash of the configured bitstream id, 0 if none
   uint64_t generation = 0;
   uint32_t queueDepth = 0;
-  uint32_t ownQueue = 0;       // this instance's part of queueDepth
+  uint32_t othersQueue = 0;    // the other instances' part of queueDepth
   bool leasedByOther = false;  // another Arbiter instance holds the whole card
   bool leasedByMe = false;
   DeviceMode mode = DeviceMode::Shared;

@@ -49,7 +49,7 @@ uint32_t Engine::choose(const Job& job) const {
   const uint64_t now = monotonicNs();
   for (const Candidate& candidate : candidates) {
     views.push_back(arbiter_.view(slots_.at(candidate.device)));
-    if (views.back().queueDepth > views.back().ownQueue) crowdedUntil_ = now + kCrowdedNs;
+    if (views.back().othersQueue > 0) crowdedUntil_ = now + kCrowdedNs;
   }
   const bool crowded = now < crowdedUntil_;
   if (crowded && now - homeAt_ >= kCrowdedNs) {

@@ -2,6 +2,7 @@
 // main() and the single-process tests; arbiter_test_procs.cc,
 // arbiter_test_crash.cc and arbiter_test_file.cc the others.
 // Build and run: test/native/run.sh. Optional argument: a test name filter.
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -82,6 +83,45 @@ TEST(queue_depth_and_users_sum_over_instances) {
   // b is gone: its contribution with it.
   CHECK_EQ(a.view(d).queueDepth, 3u);
   CHECK_EQ(a.snapshot().processes.size(), size_t(1));
+}
+
+TEST(others_queue_counts_other_instances_only_while_own_count_moves) {
+  TempDir dir;
+  Arbiter a(dir.options()), b(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  b.attach("dev", DeviceMode::Shared);
+  std::atomic<bool> stop{false};
+  std::thread mover([&] {
+    while (!stop) {
+      a.enqueued(d, 5);
+      a.enqueued(d, -5);
+    }
+  });
+  // The engine reads others' work from this: a wrong sum would make a
+  // process alone believe it shares its devices.
+  for (int i = 0; i < 200000; i++) CHECK_EQ(a.view(d).othersQueue, 0u);
+  b.enqueued(d, 2);
+  for (int i = 0; i < 1000; i++) CHECK_EQ(a.view(d).othersQueue, 2u);
+  stop = true;
+  mover.join();
+  CHECK_EQ(b.view(d).othersQueue, 0u);
+}
+
+TEST(rank_counts_live_active_instances_below) {
+  TempDir dir;
+  auto low = std::make_unique<Arbiter>(dir.options());
+  Arbiter idle(dir.options()), high(dir.options());
+  uint32_t d = low->attach("dev", DeviceMode::Shared);
+  CHECK_EQ(low->rank(), 0u);
+  CHECK_EQ(high.rank(), 0u);  // none below has queued anything yet
+  low->enqueued(d, 1);
+  idle.enqueued(d, 1);
+  CHECK_EQ(high.rank(), 2u);
+  sleepMs(Arbiter::kActiveNs / 1000000 + 50);
+  low->enqueued(d, 1);  // active again; `idle` is not
+  CHECK_EQ(high.rank(), 1u);
+  low.reset();  // gone: its slot lock with it
+  CHECK_EQ(high.rank(), 0u);
 }
 
 TEST(slots_are_probed_claimed_and_exhausted) {
