@@ -77,15 +77,9 @@ DeviceView Arbiter::view(uint32_t device) const {
       break;
     }
   }
-  v.queueDepth = queueDepth(*im.st, device, nullptr);
-  // Summed apart, not as queueDepth less this instance's count: that count
-  // moves between two reads, and a difference would show others who are not there.
-  const SlotDevice* row = im.st->perSlot[device];
-  uint64_t others = 0;
-  for (uint32_t i = 0, n = slotHigh(*im.st); i < n; i++) {
-    if (i != im.slot) others += positive(load(row[i].queue));
-  }
-  v.othersQueue = others > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(others);
+  const QueueSums queued = queueSums(*im.st, device, im.slot);
+  v.queueDepth = queued.all;
+  v.othersQueue = queued.others;
   v.mode = load(dev.mode) == 1 ? DeviceMode::Exclusive : DeviceMode::Shared;
   v.leasedByMe = im.local[device].whole;
   // The lessee record is believed only while its lock is held (a probe,

@@ -3,13 +3,21 @@
 namespace inaccel {
 namespace arb {
 
-uint32_t queueDepth(const State& s, uint32_t device, const std::bitset<kMaxSlots>* live) {
-  if (device >= kMaxDevices) return 0;
-  uint64_t sum = 0;
+QueueSums queueSums(const State& s, uint32_t device, uint32_t self,
+                    const std::bitset<kMaxSlots>* live) {
+  if (device >= kMaxDevices) return {};
+  uint64_t all = 0, others = 0;
   const SlotDevice* row = s.perSlot[device];
-  for (uint32_t i = 0, n = slotHigh(s); i < n; i++)
-    if (!live || live->test(i)) sum += positive(load(row[i].queue));
-  return sum > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(sum);
+  for (uint32_t i = 0, n = slotHigh(s); i < n; i++) {
+    if (live && !live->test(i)) continue;
+    const uint32_t queued = positive(load(row[i].queue));
+    all += queued;
+    if (i != self) others += queued;
+  }
+  const auto clamp = [](uint64_t sum) {
+    return sum > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(sum);
+  };
+  return {clamp(all), clamp(others)};
 }
 
 Snapshot buildSnapshot(const State& s, const Liveness& live) {
@@ -24,7 +32,7 @@ Snapshot buildSnapshot(const State& s, const Liveness& live) {
     if (!(load(dev.cfgSeq) & 1)) ds.bitstream = readBitstream(dev);  // odd: torn, unknown
     ds.generation = load(dev.generation);
     ds.reconfigurations = load(dev.reconfigurations);
-    ds.queueDepth = queueDepth(s, d, &live.slots);
+    ds.queueDepth = queueSums(s, d, kMaxSlots, &live.slots).all;  // no slot is kMaxSlots
     for (uint32_t i = 0; i < slots; i++) {
       if (!live.slots.test(i)) continue;
       const SlotDevice& sd = s.perSlot[d][i];

@@ -17,8 +17,16 @@ struct Liveness {
 };
 
 // Queued + running requests on `device`, summed over the `live` slots, or
-// over every slot below slotHigh when `live` is null (view(): no probe).
-uint32_t queueDepth(const State& s, uint32_t device, const std::bitset<kMaxSlots>* live);
+// over every slot below slotHigh when `live` is null (view(): no probe);
+// and the part of that of the slots other than `self`, from the same read
+// of each count: an instance's own count moves all the time, and reading it
+// apart would show others who are not there.
+struct QueueSums {
+  uint32_t all = 0;
+  uint32_t others = 0;
+};
+QueueSums queueSums(const State& s, uint32_t device, uint32_t self,
+                    const std::bitset<kMaxSlots>* live = nullptr);
 
 Snapshot buildSnapshot(const State& s, const Liveness& live);
 

@@ -12,7 +12,7 @@ namespace {
 // requests: reconfiguring costs far more than waiting behind a few runs.
 constexpr uint64_t kReconfigurePenalty = 8;
 // While other processes use these devices, each process has a home device
-// (its rank among the live processes modulo the device count, looked up
+// (its rank among the active processes modulo the device count, looked up
 // again every kCrowdedNs), and any other device counts as this many queued
 // requests more: sharing a device costs turns on it (on a GPU, context
 // switches), so busy processes keep to cards of their own and spill over

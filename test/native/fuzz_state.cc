@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Pure reads must be safe on any bytes, unvalidated.
   sane(buildSnapshot(*s, live));
-  for (uint32_t d = 0; d < kMaxDevices; d++) queueDepth(*s, d, nullptr);
+  for (uint32_t d = 0; d < kMaxDevices; d++) queueSums(*s, d, d);  // view()'s sums
   try {
     checkHeader(s.get(), sizeof(State));
     repair(*s);

@@ -234,20 +234,26 @@ OpenclDevice::Bound OpenclDevice::bind(const RunItem& item, size_t request) {
   return bound;
 }
 
-void OpenclDevice::launch(const RunItem& item, const Bound& bound) {
-  const Api& cl = api();
-  const std::vector<Arg>& args = *item.args;
-  const Kernel& entry = kernel(*item.kernel);
+namespace {
+
+// Sets every argument of `kernel`: scalars' bytes, buffers' device memory.
+void setArgs(cl_kernel kernel, const std::vector<Arg>& args, const std::vector<cl_mem>& memory) {
   for (size_t i = 0; i < args.size(); ++i) {
     const cl_uint index = static_cast<cl_uint>(i);
-    if (args[i].kind == Arg::Kind::Scalar) {
-      check(cl.clSetKernelArg(entry.kernel, index, args[i].scalar.size(), args[i].scalar.data()),
-            "clSetKernelArg");
-    } else {
-      check(cl.clSetKernelArg(entry.kernel, index, sizeof(cl_mem), &bound.memory[i]),
-            "clSetKernelArg");
-    }
+    const cl_int status =
+        args[i].kind == Arg::Kind::Scalar
+            ? api().clSetKernelArg(kernel, index, args[i].scalar.size(), args[i].scalar.data())
+            : api().clSetKernelArg(kernel, index, sizeof(cl_mem), &memory[i]);
+    check(status, "clSetKernelArg");
   }
+}
+
+}  // namespace
+
+void OpenclDevice::launch(const RunItem& item, const Bound& bound) {
+  const Api& cl = api();
+  const Kernel& entry = kernel(*item.kernel);
+  setArgs(entry.kernel, *item.args, bound.memory);
   const size_t global = item.globalSize ? item.globalSize : 1;
   // A local size must divide the global one; single work-item tasks get none.
   const size_t local = entry.local && global % entry.local == 0 ? entry.local : 0;
@@ -326,17 +332,12 @@ void OpenclDevice::runChunked(const RunItem& item, size_t count) {
   const Kernel& entry = kernel(*item.kernel);
   std::vector<cl_mem> memory(args.size(), nullptr);
   for (size_t i = 0; i < args.size(); ++i) {
-    const cl_uint index = static_cast<cl_uint>(i);
-    if (args[i].kind == Arg::Kind::Scalar) {
-      check(cl.clSetKernelArg(entry.kernel, index, args[i].scalar.size(), args[i].scalar.data()),
-            "clSetKernelArg");
-      continue;
-    }
+    if (args[i].kind != Arg::Kind::Buffer) continue;
     const size_t bytes = n * args[i].elementBytes;
     memory[i] = buffers_.take(bytes);
     lent_.push_back({memory[i], bytes});
-    check(cl.clSetKernelArg(entry.kernel, index, sizeof(cl_mem), &memory[i]), "clSetKernelArg");
   }
+  setArgs(entry.kernel, args, memory);
   // Chunks of whole work-groups; the kernel's own guard ends the last one.
   const size_t group = entry.local ? entry.local : kWorkGroup;
   const size_t per = ((n + count - 1) / count + group - 1) / group * group;
