@@ -3,22 +3,10 @@
 // buffers: here plain arrays on PoCL (alloc()ed ones are used in place
 // there, and so run whole). Each element must come out exactly once.
 import path from "node:path";
-import { expect } from "chai";
 import * as inaccel from "../src/index";
+import { expectEach, filled } from "./helpers/arrays";
 import { allInFlight } from "./helpers/in-flight";
 import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
-
-function filled(n: number, value: (i: number) => number): Float32Array {
-  const array = new Float32Array(n);
-  for (let i = 0; i < n; i++) array[i] = value(i);
-  return array;
-}
-
-function expectEach(array: Float32Array, want: (i: number) => number, what: string): void {
-  for (let i = 0; i < array.length; i++) {
-    if (array[i] !== want(i)) expect.fail(`${what}: [${i}] = ${array[i]}, want ${want(i)}`);
-  }
-}
 
 describe("large element-wise requests in chunks (OpenCL) on PoCL", function () {
   this.timeout(120000);

@@ -4,16 +4,10 @@
 // unstaged arguments in one batch, fill the areas (the rest move on their
 // own), and read-write in place.
 import path from "node:path";
-import { expect } from "chai";
 import * as inaccel from "../src/index";
+import { expectEach, filled } from "./helpers/arrays";
 import { allInFlight } from "./helpers/in-flight";
 import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
-
-function filled(n: number, value: (i: number) => number): Float32Array {
-  const array = new Float32Array(n);
-  for (let i = 0; i < n; i++) array[i] = value(i);
-  return array;
-}
 
 describe("small arguments moved together (OpenCL staging) on PoCL", function () {
   this.timeout(120000);
@@ -32,11 +26,7 @@ describe("small arguments moved together (OpenCL staging) on PoCL", function () 
       const n = sizes[j % sizes.length]!;
       const a = filled(n, (i) => (i + j) % 977), b = filled(n, () => j), c = filled(n, () => -1);
       return { a, b, c, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)) };
-    }, ({ a, b, c }, j) => {
-      for (let i = 0; i < c.length; i++) {
-        if (c[i] !== a[i]! + b[i]!) expect.fail(`request ${j}: c[${i}] = ${c[i]}, want ${a[i]! + b[i]!}`);
-      }
-    });
+    }, ({ a, b, c }, j) => expectEach(c, (i) => a[i]! + b[i]!, `request ${j}: c`));
   });
 
   describe("with a fixture of its own", () => {
@@ -50,11 +40,7 @@ describe("small arguments moved together (OpenCL staging) on PoCL", function () 
         const n = j % 2 ? 33 : 5000;
         const x = filled(n, () => j), y = filled(n, (i) => i);
         return { y, done: inaccel.submit(inaccel.request("staging.accumulate").arg(x).arg(y).arg(n)) };
-      }, ({ y }, j) => {
-        for (let i = 0; i < y.length; i++) {
-          if (y[i] !== i + j) expect.fail(`request ${j}: y[${i}] = ${y[i]}, want ${i + j}`);
-        }
-      });
+      }, ({ y }, j) => expectEach(y, (i) => i + j, `request ${j}: y`));
     });
 
     it("runs a batch with more small inputs of one size than its area holds", async () => {
@@ -63,11 +49,7 @@ describe("small arguments moved together (OpenCL staging) on PoCL", function () 
         const n = 64;
         const a = filled(n, (i) => i), b = filled(n, () => j), c = filled(n, () => 2 * j), s = filled(n, () => -1);
         return { s, done: inaccel.submit(inaccel.request("staging.sum3").arg(a).arg(b).arg(c).arg(s).arg(n)) };
-      }, ({ s }, j) => {
-        for (let i = 0; i < s.length; i++) {
-          if (s[i] !== i + 3 * j) expect.fail(`request ${j}: s[${i}] = ${s[i]}, want ${i + 3 * j}`);
-        }
-      });
+      }, ({ s }, j) => expectEach(s, (i) => i + 3 * j, `request ${j}: s`));
     });
   });
 });
