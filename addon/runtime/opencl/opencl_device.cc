@@ -210,7 +210,7 @@ OpenclDevice::Bound OpenclDevice::bind(const RunItem& item, size_t request) {
   for (size_t i = 0; i < args.size(); ++i) {
     const Arg& arg = args[i];
     if (arg.kind != Arg::Kind::Buffer) continue;
-    const bool wrap = arg.block && unifiedMemory_;
+    const bool wrap = inPlace(arg);
     if (!wrap && stage_ && arg.memoryBank < 0) {
       bound.memory[i] = staging_.place(arg, request);
       bound.staged[i] = bound.memory[i] != nullptr;
@@ -304,7 +304,7 @@ size_t OpenclDevice::chunks(const RunItem& item) const {
   size_t total = 0;
   for (const Arg& arg : args) {
     if (arg.kind != Arg::Kind::Buffer) continue;
-    if ((arg.block && unifiedMemory_) || arg.memoryBank >= 0 || arg.bytes / arg.elementBytes < n) {
+    if (inPlace(arg) || arg.memoryBank >= 0 || arg.bytes / arg.elementBytes < n) {
       return 0;
     }
     total += n * arg.elementBytes;

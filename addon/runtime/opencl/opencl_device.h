@@ -36,6 +36,8 @@ class OpenclDevice : public Device {
     size_t local;  // work-group size to launch with; 0 lets the runtime choose
   };
   const Kernel& kernel(const std::string& name);
+  // alloc()ed host memory the device uses where it lies (unified memory).
+  bool inPlace(const Arg& arg) const { return arg.block && unifiedMemory_; }
   // A request's device memory per argument (nullptr for scalars).
   struct Bound {
     std::vector<cl_mem> memory;
