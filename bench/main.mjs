@@ -293,8 +293,8 @@ const RAW_LARGE = "hand-tuned raw OpenCL in one process, one host thread per dev
  * One process of the SDK on two devices (environment `two`) against the
  * same on one (`one`), alternated. Records the devices each side saw, the
  * two-device split and how busy each side's JS thread was (`jsBusy`).
- * With `raw` ({select: the baseline's device flags, line: its case, is}),
- * hand-written OpenCL on one and on two devices runs in the same rounds:
+ * Hand-written OpenCL on one and on two devices runs in the same rounds
+ * (`raw`: {select: the baseline's device flags, line: its case, is}):
  * `rawScaling` is how far code with no SDK in between scales in one
  * process. With `raw.pairs`, the same requests also come from two
  * processes on either side (`variants`): `processScaling` is two processes
@@ -316,14 +316,15 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
     if (side === "two") seen.pairSplit = run.reports.map((report) => report.perDevice);
     return run.rate;
   };
-  const measures = { baseline: measure("one", one), sdk: measure("two", two) };
-  const rawSides = raw ? [await rawOn(raw.select, 1, one), await rawOn(raw.select, 2, two)] : [];
+  const rawSides = [await rawOn(raw.select, 1, one), await rawOn(raw.select, 2, two)];
+  const measures = {
+    baseline: measure("one", one),
+    sdk: measure("two", two),
+    rawOne: async () => (await rawSides[0].ask(raw.line)).value,
+    rawTwo: async () => (await rawSides[1].ask(raw.line)).value,
+  };
   try {
-    if (raw) {
-      measures.rawOne = async () => (await rawSides[0].ask(raw.line)).value;
-      measures.rawTwo = async () => (await rawSides[1].ask(raw.line)).value;
-    }
-    if (raw?.pairs) {
+    if (raw.pairs) {
       measures.processesOne = pair("one", one);
       measures.processesTwo = pair("two", two);
       extra = {
@@ -335,11 +336,9 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
       };
     }
     const r = result(name, "requests/s", "higher", await alternate(measures), { devices: seen, ...extra });
-    if (raw) {
-      r.handTunedIs = { rawOne: `${raw.is}, on one device`, rawTwo: `${raw.is}, on two devices` };
-      r.rawScaling = round(r.handTuned.rawTwo / r.handTuned.rawOne);
-    }
-    if (raw?.pairs) {
+    r.handTunedIs = { rawOne: `${raw.is}, on one device`, rawTwo: `${raw.is}, on two devices` };
+    r.rawScaling = round(r.handTuned.rawTwo / r.handTuned.rawOne);
+    if (raw.pairs) {
       r.processScaling = round(r.variants.processesTwo / Math.max(r.baseline, r.variants.processesOne));
     }
     return r;
