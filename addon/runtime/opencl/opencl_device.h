@@ -35,7 +35,14 @@ class OpenclDevice : public Device {
     cl_kernel kernel;
     size_t local;  // work-group size to launch with; 0 lets the runtime choose
   };
+  // Work-groups of 64 unless the kernel was compiled for another size: the
+  // runtime's own choice (local size NULL) makes a few huge groups on NVIDIA,
+  // leaving most multiprocessors idle for row-per-work-item kernels.
+  static constexpr size_t kWorkGroup = 64;
   const Kernel& kernel(const std::string& name);
+  // Sets every argument of `kernel`: scalars' bytes, buffers' device memory.
+  static void setArgs(cl_kernel kernel, const std::vector<Arg>& args,
+                      const std::vector<cl_mem>& memory);
   // alloc()ed host memory the device uses where it lies (unified memory).
   bool inPlace(const Arg& arg) const { return arg.block && unifiedMemory_; }
   // A request's device memory per argument (nullptr for scalars).
