@@ -35,6 +35,25 @@ struct PlanRef {
   std::shared_ptr<const inaccel::Plan> plan;
 };
 
+// Bytes per element of a typed array type.
+size_t elementSize(napi_typedarray_type type) {
+  switch (type) {
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      return 4;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      return 8;
+    default:
+      return 1;
+  }
+}
+
 constexpr napi_type_tag kPlanTag = {0x696e616363656c00, 0x706c616e00000001};
 
 // A submitted job's JS-thread state, handed back with the outcome. The
@@ -276,26 +295,33 @@ class Addon : public Napi::Addon<Addon> {
                                                  std::to_string(params.size()) + " arguments");
       }
       std::vector<Arg> args(params.size());
-      for (uint32_t i = 0; i < values.Length(); ++i) {
-        Napi::Value value = values.Get(i);
-        if (!value.IsTypedArray()) throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is not typed");
-        Napi::TypedArray view = value.As<Napi::TypedArray>();
-        Napi::ArrayBuffer buffer = view.ArrayBuffer();
-        uint8_t* data = static_cast<uint8_t*>(buffer.Data()) + view.ByteOffset();
+      for (uint32_t i = 0; i < args.size(); ++i) {
+        // One napi_get_typedarray_info per argument: Napi::TypedArray's
+        // accessors would each ask again (this is the per-request path).
+        napi_value value = values.Get(i);
+        napi_typedarray_type type;
+        size_t length = 0, byteOffset = 0;
+        void* data = nullptr;
+        if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, &byteOffset) != napi_ok) {
+          throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is not typed");
+        }
+        const size_t elementBytes = elementSize(type);
         Arg& arg = args[i];
         if (!params[i].buffer) {
-          if (!arg.scalar.assign(data, view.ByteLength())) {
+          if (!arg.scalar.assign(static_cast<uint8_t*>(data), length * elementBytes)) {
             throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is wider than any scalar");
           }
         } else {
           arg.kind = Arg::Kind::Buffer;
-          arg.host = data;
-          arg.bytes = view.ByteLength();
-          arg.elementBytes = view.ElementSize();
+          arg.host = static_cast<uint8_t*>(data);
+          arg.bytes = length * elementBytes;
+          arg.elementBytes = elementBytes;
           arg.access = params[i].access;
-          auto found = blocks_.find(buffer.Data());
           // Only a view of a whole block can be handed over as the block.
-          if (found != blocks_.end() && view.ByteOffset() == 0) arg.block = found->second->block;
+          if (byteOffset == 0) {
+            auto found = blocks_.find(data);
+            if (found != blocks_.end()) arg.block = found->second->block;
+          }
         }
       }
       auto pending = std::make_unique<Pending>(

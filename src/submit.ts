@@ -52,10 +52,10 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
         throw new InaccelError("RELEASED", `argument ${index} of ${req.accelerator} was released`);
       }
     }
-    const { plan, first } = planFor(req.accelerator, options.device);
+    const { plan, first, workSizeIndex } = planFor(req.accelerator, options.device);
     // Bitstreams of one accelerator id share its signature: the first one types the arguments.
     const args = typeArguments(req.accelerator, first.arguments, values);
-    const size = globalSize(first, values);
+    const size = globalSize(workSizeIndex, values);
     return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, args, size, slot));
   } catch (error) {
     return Promise.reject(fromNative(error));
@@ -66,6 +66,8 @@ interface Prepared {
   plan: NativePlan;
   /** The kernel of the first candidate: it types the arguments. */
   first: ResolvedKernel;
+  /** The index of its `workSize` argument, or -1 for a single work-item task. */
+  workSizeIndex: number;
 }
 
 // Native plans by repository answer (kept while the repository reuses that
@@ -112,7 +114,8 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
   } catch (error) {
     throw fromNative(error);
   }
-  const made = { plan, first };
+  const workSizeIndex = first.workSize ? first.arguments.findIndex((a) => a.name === first.workSize) : -1;
+  const made = { plan, first, workSizeIndex };
   byDevice.set(device, made);
   return made;
 }
@@ -120,9 +123,8 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
 // The kernel's `workSize` argument, rounded up to the work-group multiple;
 // kernels without one are single work-item tasks (the FPGA style). The
 // value was range-checked by typeArguments.
-function globalSize(kernel: ResolvedKernel, values: readonly ArgValue[]): number {
-  if (!kernel.workSize) return 1;
-  const value = values[kernel.arguments.findIndex((a) => a.name === kernel.workSize)];
-  const items = Math.max(1, Number(value ?? 1));
+function globalSize(workSizeIndex: number, values: readonly ArgValue[]): number {
+  if (workSizeIndex < 0) return 1;
+  const items = Math.max(1, Number(values[workSizeIndex] ?? 1));
   return Math.ceil(items / WORK_GROUP_MULTIPLE) * WORK_GROUP_MULTIPLE;
 }

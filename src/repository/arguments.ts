@@ -13,6 +13,9 @@ export type ArgValue = ArrayBufferView | number | bigint;
 export type TypedArg = ArrayBufferView;
 
 const expressions = new Map<string, Expression>();
+// typeArguments' integer scalars by name, for the length expressions: one
+// map, cleared per call, rather than one per request.
+const scalars = new Map<string, number | bigint>();
 
 /**
  * Checks request arguments against a kernel's metadata before anything
@@ -26,8 +29,7 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     const names = specs.map((spec) => spec.name).join(", ");
     throw new InaccelError("BAD_ARGUMENT", `${accelerator} takes ${specs.length} arguments (${names}), got ${values.length}`);
   }
-  // Integer scalars by name, for the length expressions.
-  const scalars = new Map<string, number | bigint>();
+  scalars.clear();
   const typed: TypedArg[] = new Array(specs.length);
   for (let index = 0; index < specs.length; index++) {
     const spec = specs[index];
@@ -86,11 +88,14 @@ const ring = new ArrayBuffer(RING_SLOTS * 8);
 const ringView = new DataView(ring);
 const ringBytes = new Uint8Array(ring);
 let ringNext = 0;
+// Views of the slots by scalar size, made on first use and then reused.
+const views: Uint8Array[][] = [[], [], [], [], [], [], [], [], []];
 
 // The view of the slot at byte `at`, the ring moved on past it.
 function claimed(at: number, size: number): Uint8Array {
+  const slot = ringNext;
   ringNext = (ringNext + 1) % RING_SLOTS;
-  return ringBytes.subarray(at, at + size);
+  return (views[size]![slot] ??= ringBytes.subarray(at, at + size));
 }
 const RANGES = Object.fromEntries(Object.entries(SCALARS).map(([type, info]) =>
   [type, info.integer ? [Number(info.min), Number(info.max)] : undefined])) as Record<ScalarType, [number, number] | undefined>;
