@@ -278,7 +278,10 @@ class Addon : public Napi::Addon<Addon> {
     });
   }
 
-  // submit(plan, [typed array per buffer argument, bytes per scalar], globalSize) -> Promise
+  // submit(plan, globalSize, slot, ...typed array per buffer argument or
+  // bytes per scalar): settled later through the records. The arguments
+  // come as call arguments: reading them from an array costs a
+  // napi_get_element each, on the per-request path.
   Napi::Value Submit(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
@@ -289,8 +292,8 @@ class Addon : public Napi::Addon<Addon> {
       }
       std::shared_ptr<const inaccel::Plan> plan = external.Data()->plan;
       const std::vector<inaccel::Param>& params = plan->params;
-      Napi::Array values = info[1].As<Napi::Array>();
-      if (values.Length() != params.size()) {
+      constexpr size_t kFirstArg = 3;
+      if (info.Length() != kFirstArg + params.size()) {
         throw inaccel::Error("BAD_ARGUMENT", plan->accelerator + " takes " +
                                                  std::to_string(params.size()) + " arguments");
       }
@@ -298,7 +301,7 @@ class Addon : public Napi::Addon<Addon> {
       for (uint32_t i = 0; i < args.size(); ++i) {
         // One napi_get_typedarray_info per argument: Napi::TypedArray's
         // accessors would each ask again (this is the per-request path).
-        napi_value value = values.Get(i);
+        napi_value value = info[kFirstArg + i];
         napi_typedarray_type type;
         size_t length = 0, byteOffset = 0;
         void* data = nullptr;
@@ -325,11 +328,11 @@ class Addon : public Napi::Addon<Addon> {
         }
       }
       auto pending = std::make_unique<Pending>(
-          Pending{info[3].As<Napi::Number>().Uint32Value(), std::move(plan), std::move(args), {}});
+          Pending{info[2].As<Napi::Number>().Uint32Value(), std::move(plan), std::move(args), {}});
       inaccel::Job job;
       job.plan = pending->plan.get();
       job.args = &pending->args;
-      job.globalSize = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
+      job.globalSize = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
       Pending* raw = pending.release();
       job.done = [this, raw](const inaccel::Outcome& outcome) {
         raw->outcome = outcome;

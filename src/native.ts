@@ -89,7 +89,7 @@ export interface Native {
    * arrays, scalars' bytes), `slot` the caller's number for it, handed back
    * to the settle callback. The caller keeps `args` alive until then.
    */
-  submit(plan: NativePlan, args: ArrayBufferView[], globalSize: number, slot: number): void;
+  submit(plan: NativePlan, globalSize: number, slot: number, ...args: ArrayBufferView[]): void;
   lease(device: number, wait: boolean): void;
   unlease(device: number): void;
   snapshot(): NativeSnapshot;

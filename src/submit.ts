@@ -56,7 +56,7 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
     // Bitstreams of one accelerator id share its signature: the first one types the arguments.
     const args = typeArguments(req.accelerator, first.arguments, values);
     const size = globalSize(workSizeIndex, values);
-    return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, args, size, slot));
+    return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, size, slot, ...args));
   } catch (error) {
     return Promise.reject(fromNative(error));
   }
