@@ -1,9 +1,11 @@
 #!/bin/sh
 # The full benchmark set on a GPU machine of the device tool (one or two
-# NVIDIA H100s with NVIDIA's OpenCL and PoCL, no Node.js): see
+# NVIDIA H100s or H200s with NVIDIA's OpenCL and PoCL, no Node.js): see
 # docs/performance.md, "Reproduce". Run from the repository root there, with
 # .device (node.xz and the runtime node_modules plus tsx), build and dist
 # carried. Writes under $OUT:
+#   pcie.json      bench/probes/pcie.py: the host's copy ceiling, each GPU
+#                  alone and all at once (CUDA, pinned memory, no OpenCL)
 #   bench.json     npm run bench -- --json (full set) on the GPUs
 #   four-one.json  four-processes on the first GPU alone, where there are two
 #   candidate.json the small-request and process cases with
@@ -30,6 +32,10 @@ export PATH=/tmp:$PATH
 # The GPUs; where there is one, two-devices picks two PoCL CPU devices itself.
 export INACCEL_DEVICES=${BENCH_DEVICES:-gpu}
 export INACCEL_CACHE_DIR=/tmp/inaccel-cache
+
+echo "== pcie probe" >>"$LOG"
+timeout 60 python3 bench/probes/pcie.py >"$OUT/pcie.json" 2>>"$LOG"
+echo "rc=$?" >>"$LOG"
 
 echo "== bench (current build)" >>"$LOG"
 start=$(date +%s)
