@@ -4,14 +4,23 @@
 // {"ready":...} on stdout, waits for "go" on stdin so that sibling processes
 // start together, then reports {"startNs","endNs","count"} (CLOCK_MONOTONIC,
 // comparable across the processes of a host), with the requests per device
-// and "jsBusy", the share of the time its JS thread was busy.
+// and "jsBusy", the share of the time its JS thread was busy, and "jsCpuUs",
+// that thread's CPU time per request in µs (Linux; steadier than jsBusy on
+// a host whose cores the device's own threads share).
 //
 //   node bench/child.mjs '{"n":65536,"count":4000,"inflight":8}'
+import * as fs from "node:fs";
 import * as readline from "node:readline";
 
 const inaccel = await import(process.env.INACCEL_BENCH_SDK || "inaccel");
 
 const { n, count, inflight } = JSON.parse(process.argv[2] ?? "{}");
+
+// This (the JS) thread's user + system CPU time in clock ticks (1/100 s).
+function threadTicks() {
+  const fields = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
 
 function say(object) {
   process.stdout.write(JSON.stringify(object) + "\n");
@@ -52,6 +61,7 @@ async function main() {
   let issued = 0;
   const used = new Map();
   const loop = performance.eventLoopUtilization();
+  const startTicks = threadTicks();
   const startNs = process.hrtime.bigint();
   await Promise.all(slots.map(async (slot) => {
     while (issued < count) {
@@ -62,7 +72,8 @@ async function main() {
   }));
   const endNs = process.hrtime.bigint();
   const jsBusy = performance.eventLoopUtilization(loop).utilization;
-  say({ startNs: String(startNs), endNs: String(endNs), count, perDevice: Object.fromEntries(used), jsBusy });
+  const jsCpuUs = ((threadTicks() - startTicks) * 1e4) / count;
+  say({ startNs: String(startNs), endNs: String(endNs), count, perDevice: Object.fromEntries(used), jsBusy, jsCpuUs });
 }
 
 main().catch((error) => {
