@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as path from "node:path";
 import * as inaccel from "../src/index";
 import type { NativePlan } from "../src/native";
-import { runtime } from "../src/runtime";
+import { discovered, runtime } from "../src/runtime";
 import { runChild } from "./helpers/child";
 import { allInFlight } from "./helpers/in-flight";
 
@@ -71,6 +71,30 @@ describe("runtime", () => {
     const lines = child.stdout.trim().split("\n").sort();
     expect(lines, child.stderr).to.have.length(4);
     for (const line of lines) expect(line).to.match(/^PASS [01]$/);
+  });
+
+  it("finds the same devices from worker threads that look at the same moment", async () => {
+    // The ICD loader and PoCL set themselves up on first use without a lock:
+    // discoveries let go together by one gate crashed the process (SIGSEGV)
+    // or found no device before the addon took them one at a time.
+    const child = await runChild(`
+      const { Worker } = require("node:worker_threads");
+      const gate = new Int32Array(new SharedArrayBuffer(4));
+      const code = 'require("tsx/cjs"); const addon = require("./src/native.ts").native();' +
+        'const { workerData, parentPort } = require("node:worker_threads"); parentPort.postMessage("ready");' +
+        'Atomics.wait(workerData.gate, 0, 0); parentPort.postMessage(addon.discover().devices.length);';
+      const workers = Array.from({ length: 8 }, () => new Worker(code, { eval: true, workerData: { gate } }));
+      let ready = 0;
+      for (const worker of workers) worker.on("message", (message) => {
+        if (message !== "ready") return console.log(message);
+        if (++ready < workers.length) return;
+        Atomics.store(gate, 0, 1);
+        Atomics.notify(gate, 0);
+      });
+    `);
+    expect({ code: child.code, signal: child.signal }, child.stderr).to.deep.equal({ code: 0, signal: null });
+    const found = String(discovered().devices.length);
+    expect(child.stdout.trim().split("\n")).to.deep.equal(new Array(8).fill(found));
   });
 
   it("runs with pinned host memory (INACCEL_PINNED=1) as with plain memory", async () => {

@@ -1,5 +1,7 @@
 #include "runtime/discovery.h"
 
+#include <mutex>
+
 #include "common/error.h"
 #include "runtime/opencl/opencl_backend.h"
 #include "runtime/plugin.h"
@@ -21,6 +23,11 @@ void collect(Backend& backend, Discovery& into) {
 }  // namespace
 
 Discovery discover() {
+  // One discovery at a time in the process: the ICD loader and PoCL set
+  // themselves up on the first call without a lock, and worker threads that
+  // discovered at once crashed (SIGSEGV) or found no platform.
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
   Discovery result;
   result.backends.push_back(std::make_unique<opencl::OpenclBackend>());
   std::string whyNot;
