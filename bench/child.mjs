@@ -8,17 +8,22 @@
 // that thread's CPU time per request in µs (Linux; steadier than jsBusy on
 // a host whose cores the device's own threads share).
 //
+// With "threads": K, K worker threads of the process each run count / K of
+// the requests with `inflight` in flight, each with its own runtime, and the
+// report adds them up ("jsBusy" and "jsCpuUs": the busiest thread's;
+// "perThread": each thread's requests per device).
+//
 //   node bench/child.mjs '{"n":65536,"count":4000,"inflight":8}'
+//   node bench/child.mjs '{"n":16,"count":30000,"inflight":64,"threads":2}'
 import * as fs from "node:fs";
 import * as readline from "node:readline";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
 const inaccel = await import(process.env.INACCEL_BENCH_SDK || "inaccel");
 
-const { n, count, inflight } = JSON.parse(process.argv[2] ?? "{}");
-
-// This (the JS) thread's user + system CPU time in clock ticks (1/100 s).
+// This thread's user + system CPU time in clock ticks (1/100 s).
 function threadTicks() {
-  const fields = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const fields = fs.readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1].split(" ");
   return Number(fields[11]) + Number(fields[12]);
 }
 
@@ -26,7 +31,18 @@ function say(object) {
   process.stdout.write(JSON.stringify(object) + "\n");
 }
 
-async function main() {
+function stdinGo() {
+  return new Promise((resolve) => {
+    const lines = readline.createInterface({ input: process.stdin });
+    lines.once("line", () => {
+      lines.close();
+      resolve();
+    });
+  });
+}
+
+// Warms up on every device in use, then waits for `go` and runs the requests.
+async function run({ n, count, inflight }, ready, go) {
   const devices = inaccel.devices();
   const slots = Array.from({ length: inflight }, () => {
     const a = inaccel.alloc(Float32Array, n);
@@ -48,15 +64,8 @@ async function main() {
   for (const { a, b, c } of slots) {
     for (let i = 0; i < n; i++) if (c[i] !== a[i] + b[i]) throw new Error(`wrong result at ${i}`);
   }
-  say({ ready: true, devices: devices.map((d) => `${d.name} (${d.platform.name})`) });
-
-  await new Promise((resolve) => {
-    const lines = readline.createInterface({ input: process.stdin });
-    lines.once("line", () => {
-      lines.close();
-      resolve();
-    });
-  });
+  ready(devices.map((d) => `${d.name} (${d.platform.name})`));
+  await go;
 
   let issued = 0;
   const used = new Map();
@@ -71,12 +80,61 @@ async function main() {
     }
   }));
   const endNs = process.hrtime.bigint();
-  const jsBusy = performance.eventLoopUtilization(loop).utilization;
-  const jsCpuUs = ((threadTicks() - startTicks) * 1e4) / count;
-  say({ startNs: String(startNs), endNs: String(endNs), count, perDevice: Object.fromEntries(used), jsBusy, jsCpuUs });
+  return {
+    startNs: String(startNs),
+    endNs: String(endNs),
+    count,
+    perDevice: Object.fromEntries(used),
+    jsBusy: performance.eventLoopUtilization(loop).utilization,
+    jsCpuUs: ((threadTicks() - startTicks) * 1e4) / count,
+  };
 }
 
-main().catch((error) => {
-  say({ error: `${error.code ?? ""} ${error.message}` });
-  process.exitCode = 1;
-});
+// The process's part: one loop here, or `threads` worker threads.
+async function main(params) {
+  if (!(params.threads > 1)) {
+    const report = await run(params, (devices) => say({ ready: true, devices }), stdinGo());
+    say(report);
+    return;
+  }
+  const workers = Array.from({ length: params.threads }, () =>
+    new Worker(new URL(import.meta.url), { workerData: { ...params, count: params.count / params.threads } }));
+  const next = (worker) => new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  const ready = await Promise.all(workers.map(next));
+  for (const report of ready) if (report.error) throw new Error(report.error);
+  say({ ready: true, devices: ready[0].devices });
+  await stdinGo();
+  const finished = workers.map(next);
+  for (const worker of workers) worker.postMessage("go");
+  const reports = await Promise.all(finished);
+  for (const report of reports) if (report.error) throw new Error(report.error);
+  const perDevice = {};
+  for (const report of reports) {
+    for (const [id, done] of Object.entries(report.perDevice)) perDevice[id] = (perDevice[id] ?? 0) + done;
+  }
+  say({
+    startNs: reports.map((r) => BigInt(r.startNs)).reduce((a, b) => (b < a ? b : a)).toString(),
+    endNs: reports.map((r) => BigInt(r.endNs)).reduce((a, b) => (b > a ? b : a)).toString(),
+    count: params.count,
+    perDevice,
+    perThread: reports.map((r) => r.perDevice),
+    jsBusy: Math.max(...reports.map((r) => r.jsBusy)),
+    jsCpuUs: Math.max(...reports.map((r) => r.jsCpuUs)),
+  });
+  await Promise.all(workers.map((worker) => worker.terminate()));
+}
+
+if (isMainThread) {
+  main(JSON.parse(process.argv[2] ?? "{}")).catch((error) => {
+    say({ error: `${error.code ?? ""} ${error.message}` });
+    process.exitCode = 1;
+  });
+} else {
+  const go = new Promise((resolve) => parentPort.once("message", resolve));
+  run(workerData, (devices) => parentPort.postMessage({ devices }), go)
+    .then((report) => parentPort.postMessage(report))
+    .catch((error) => parentPort.postMessage({ error: `${error.code ?? ""} ${error.message}` }));
+}

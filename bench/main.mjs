@@ -297,8 +297,10 @@ const RAW_LARGE = "hand-tuned raw OpenCL in one process, one host thread per dev
  * (`raw`: {select: the baseline's device flags, line: its case, is}):
  * `rawScaling` is how far code with no SDK in between scales in one
  * process. With `raw.pairs`, the same requests also come from two
- * processes on either side (`variants`): `processScaling` is two processes
- * on two devices against the better of one and two processes on one device.
+ * processes, and from two worker threads of one process, on either side
+ * (`variants`): `processScaling` is two processes on two devices against
+ * the better of one and two processes on one device, `threadScaling` the
+ * same for threads.
  */
 async function twoVersusOne(name, arg, one, two, extra, raw) {
   const seen = { jsBusy: { one: [], two: [] } };
@@ -316,6 +318,12 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
     if (side === "two") seen.pairSplit = run.reports.map((report) => report.perDevice);
     return run.rate;
   };
+  const threads = (side, env) => async () => {
+    const own = { ...env, INACCEL_STATE_DIR: `${env.INACCEL_STATE_DIR}-threads` };
+    const run = await runTogether([CHILD], [{ env: own, arg: { ...arg, threads: 2 } }]);
+    if (side === "two") seen.threadSplit = run.reports[0].perThread;
+    return run.rate;
+  };
   const rawSides = [await rawOn(raw.select, 1, one), await rawOn(raw.select, 2, two)];
   const measures = {
     baseline: measure("one", one),
@@ -327,11 +335,15 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
     if (raw.pairs) {
       measures.processesOne = pair("one", one);
       measures.processesTwo = pair("two", two);
+      measures.threadsOne = threads("one", one);
+      measures.threadsTwo = threads("two", two);
       extra = {
         ...extra,
         variantsIs: {
           processesOne: "the same requests from two processes (half each) on the one device",
           processesTwo: "the same requests from two processes (half each) on the two devices",
+          threadsOne: "the same requests from two worker threads of one process (half each) on the one device",
+          threadsTwo: "the same requests from two worker threads of one process (half each) on the two devices",
         },
       };
     }
@@ -340,6 +352,7 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
     r.rawScaling = round(r.handTuned.rawTwo / r.handTuned.rawOne);
     if (raw.pairs) {
       r.processScaling = round(r.variants.processesTwo / Math.max(r.baseline, r.variants.processesOne));
+      r.threadScaling = round(r.variants.threadsTwo / Math.max(r.baseline, r.variants.threadsOne));
     }
     return r;
   } finally {

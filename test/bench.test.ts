@@ -43,7 +43,9 @@ describe("bench --quick --json", function () {
       cases: {
         name: string; unit: string; sdk: number; baseline: number; ratio: number;
         handTuned?: Record<string, number>; rawScaling?: number;
-        variants?: Record<string, number>; processScaling?: number;
+        variants?: Record<string, number>; processScaling?: number; threadScaling?: number;
+        params?: { count?: number };
+        devices?: { threadSplit?: Record<string, number>[] };
       }[];
     };
     expect(result.device).to.be.a("string").and.not.empty;
@@ -62,9 +64,18 @@ describe("bench --quick --json", function () {
       expect(scaled.rawScaling, name).to.be.closeTo(scaled.handTuned!.rawTwo! / scaled.handTuned!.rawOne!, 0.001);
     }
     const small = result.cases.find((c) => c.name === "two-devices-small")!;
-    // And the same requests from two processes on one and on two devices.
-    expect(small.variants).to.have.all.keys("processesOne", "processesTwo");
+    // And the same requests from two processes, and from two worker threads
+    // of one process (half each), on one and on two devices.
+    expect(small.variants).to.have.all.keys("processesOne", "processesTwo", "threadsOne", "threadsTwo");
     const one = Math.max(small.baseline, small.variants!.processesOne!);
     expect(small.processScaling).to.be.closeTo(small.variants!.processesTwo! / one, 0.001);
+    const oneThreaded = Math.max(small.baseline, small.variants!.threadsOne!);
+    expect(small.threadScaling).to.be.closeTo(small.variants!.threadsTwo! / oneThreaded, 0.001);
+    const threads = small.devices!.threadSplit!;
+    expect(threads).to.have.length(2);
+    for (const perDevice of threads) {
+      const done = Object.values(perDevice).reduce((sum, k) => sum + k, 0);
+      expect(done).to.equal(small.params!.count! / 2);
+    }
   });
 });
