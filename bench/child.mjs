@@ -18,6 +18,7 @@
 import * as fs from "node:fs";
 import * as readline from "node:readline";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { together } from "./lib.mjs";
 
 const inaccel = await import(process.env.INACCEL_BENCH_SDK || "inaccel");
 
@@ -116,9 +117,7 @@ async function main(params) {
     for (const [id, done] of Object.entries(report.perDevice)) perDevice[id] = (perDevice[id] ?? 0) + done;
   }
   say({
-    startNs: reports.map((r) => BigInt(r.startNs)).reduce((a, b) => (b < a ? b : a)).toString(),
-    endNs: reports.map((r) => BigInt(r.endNs)).reduce((a, b) => (b > a ? b : a)).toString(),
-    count: params.count,
+    ...together(reports),
     perDevice,
     perThread: reports.map((r) => r.perDevice),
     jsBusy: Math.max(...reports.map((r) => r.jsBusy)),

@@ -73,6 +73,17 @@ export class LineProcess {
 }
 
 /**
+ * Reports of runs timed together, as one: from the first start to the last
+ * end ({"startNs","endNs"} as bench/child.mjs gives them), all requests.
+ */
+export function together(reports) {
+  const start = reports.reduce((m, r) => (BigInt(r.startNs) < m ? BigInt(r.startNs) : m), BigInt(reports[0].startNs));
+  const end = reports.reduce((m, r) => (BigInt(r.endNs) > m ? BigInt(r.endNs) : m), BigInt(reports[0].endNs));
+  const count = reports.reduce((sum, r) => sum + r.count, 0);
+  return { startNs: String(start), endNs: String(end), count };
+}
+
+/**
  * Starts `configs.length` child processes, waits until each is warm, lets
  * them all go at once and returns their reports plus the aggregate rate
  * (requests over the span from the first start to the last end).
@@ -84,10 +95,8 @@ export async function runTogether(nodeArgs, configs) {
     const ready = await Promise.all(children.map((c) => c.next()));
     for (const child of children) child.send("go");
     const reports = await Promise.all(children.map((c) => c.next()));
-    const start = reports.reduce((m, r) => (BigInt(r.startNs) < m ? BigInt(r.startNs) : m), BigInt(reports[0].startNs));
-    const end = reports.reduce((m, r) => (BigInt(r.endNs) > m ? BigInt(r.endNs) : m), BigInt(reports[0].endNs));
-    const total = reports.reduce((sum, r) => sum + r.count, 0);
-    return { ready, reports, rate: total / (Number(end - start) / 1e9) };
+    const { startNs, endNs, count } = together(reports);
+    return { ready, reports, rate: count / (Number(BigInt(endNs) - BigInt(startNs)) / 1e9) };
   } finally {
     for (const child of children) child.close();
     await Promise.all(children.map((c) =>
