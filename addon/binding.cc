@@ -270,7 +270,7 @@ class Addon : public Napi::Addon<Addon> {
                                     c.Get("kernel").As<Napi::String>(), std::move(banks),
                                     c.Get("chunkArg").As<Napi::Number>().Int32Value()});
       }
-      engine_->check(*plan);
+      engine_->prepare(*plan);
       auto external = Napi::External<PlanRef>::New(env, new PlanRef{std::move(plan)},
                                                    [](Napi::Env, PlanRef* ref) { delete ref; });
       external.TypeTag(&kPlanTag);

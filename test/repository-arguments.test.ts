@@ -119,4 +119,14 @@ describe("repository: typing request arguments", () => {
     }
     expect(() => typeArguments("k", [spec("x", "char*")], [new Uint8Array(1)])).to.throw(/expects char\*, got Uint8Array/);
   });
+
+  it("goes by what a view holds, not by what it calls itself", () => {
+    class Samples extends Float32Array {}
+    const samples = new Samples(1);
+    expect(typeArguments("k", [spec("x", "float*")], [samples])[0]).to.equal(samples);
+    const posing = Object.defineProperty(new Int32Array(1), Symbol.toStringTag, { value: "Float32Array" });
+    expect(() => typeArguments("k", [spec("x", "float*")], [posing])).to.throw(/expects float\*, got Int32Array/);
+    const view = Object.defineProperty(new DataView(new ArrayBuffer(4)), Symbol.toStringTag, { value: "Float32Array" });
+    expect(() => typeArguments("k", [spec("x", "float*")], [view])).to.throw(/expects float\*, got DataView/);
+  });
 });

@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <array>
 #include <atomic>
 #include <limits>
 
@@ -23,6 +24,9 @@ constexpr uint64_t kAwayPenalty = 64;
 // Others' requests seen on a device keep the homes in force this long,
 // since a busy process's queue empties and fills many times a millisecond.
 constexpr uint64_t kCrowdedNs = 100000000;
+// A plan has a candidate per device at most, and the arbiter's device
+// table holds 64.
+constexpr size_t kMaxCandidates = 64;
 }  // namespace
 
 Engine::Engine(std::vector<std::unique_ptr<Device>> devices, const EngineOptions& options)
@@ -39,17 +43,15 @@ Engine::Engine(std::vector<std::unique_ptr<Device>> devices, const EngineOptions
 
 Engine::~Engine() { workers_.clear(); }
 
-uint32_t Engine::choose(const Job& job) const {
+uint32_t Engine::choose(const Job& job, uint64_t now) const {
   static std::atomic<uint32_t> rotation{0};
   const std::vector<Candidate>& candidates = job.plan->candidates;
   const size_t n = candidates.size();
   const size_t start = rotation.fetch_add(1, std::memory_order_relaxed) % n;
-  std::vector<DeviceView> views;
-  views.reserve(n);
-  const uint64_t now = monotonicNs();
-  for (const Candidate& candidate : candidates) {
-    views.push_back(arbiter_.view(slots_.at(candidate.device)));
-    if (views.back().othersQueue > 0) crowdedUntil_ = now + kCrowdedNs;
+  std::array<DeviceView, kMaxCandidates> views;  // no allocation per request
+  for (size_t i = 0; i < n; ++i) {
+    views[i] = arbiter_.view(slots_.at(candidates[i].device));
+    if (views[i].othersQueue > 0) crowdedUntil_ = now + kCrowdedNs;
   }
   const bool crowded = now < crowdedUntil_;
   if (crowded && now - homeAt_ >= kCrowdedNs) {
@@ -64,7 +66,7 @@ uint32_t Engine::choose(const Job& job) const {
     const DeviceView& view = views[i];
     if (view.mode == DeviceMode::Exclusive && !view.leasedByMe) continue;
     uint64_t score = view.queueDepth;
-    if (view.bitstreamHash != bitstreamHash(candidate.bitstream.id)) score += kReconfigurePenalty;
+    if (view.bitstreamHash != candidate.bitstreamHash) score += kReconfigurePenalty;
     if (crowded && candidate.device != home_) score += kAwayPenalty;
     // Another process's whole-card lease: wait there only if nothing else fits.
     if (view.leasedByOther) score += std::numeric_limits<uint32_t>::max();
@@ -76,8 +78,11 @@ uint32_t Engine::choose(const Job& job) const {
   return chosen;
 }
 
-void Engine::check(const Plan& plan) const {
-  for (const Candidate& candidate : plan.candidates) {
+void Engine::prepare(Plan& plan) const {
+  if (plan.candidates.size() > kMaxCandidates) {
+    throw Error("NO_DEVICE", plan.accelerator + " has more candidates than devices");
+  }
+  for (Candidate& candidate : plan.candidates) {
     if (candidate.device >= devices_.size()) {
       throw Error("NO_DEVICE", "no device " + std::to_string(candidate.device));
     }
@@ -89,12 +94,14 @@ void Engine::check(const Plan& plan) const {
     if (chunk >= 0 && (size_t(chunk) >= plan.params.size() || plan.params[chunk].buffer)) {
       throw Error("BITSTREAM_INVALID", "the work size of " + plan.accelerator + " is not a scalar");
     }
+    candidate.bitstreamHash = bitstreamHash(candidate.bitstream.id);
   }
   if (plan.candidates.empty()) throw Error("NO_DEVICE", "no device can run " + plan.accelerator);
 }
 
 void Engine::submit(Job job) {
-  const uint32_t chosen = choose(job);
+  const uint64_t now = monotonicNs();
+  const uint32_t chosen = choose(job, now);
   if (chosen >= job.plan->candidates.size()) {
     throw Error("DEVICE_BUSY", "every device that can run " + job.accelerator() +
                                    " is in exclusive mode and not leased by this process");
@@ -106,7 +113,7 @@ void Engine::submit(Job job) {
     args[i].memoryBank = candidate.memoryBanks[i];
   }
   const uint32_t device = candidate.device;
-  job.submittedNs = monotonicNs();
+  job.submittedNs = now;
   arbiter_.enqueued(slots_[device], +1);
   workers_[device]->push(std::move(job));
 }

@@ -27,8 +27,9 @@ class Engine {
   size_t size() const { return devices_.size(); }
   const Device& device(uint32_t index) const { return *devices_.at(index); }
 
-  // Checks a plan's candidates against this engine's devices (NO_DEVICE).
-  void check(const Plan& plan) const;
+  // Checks a new plan's candidates against this engine's devices
+  // (NO_DEVICE) and fills in what choosing among them reads.
+  void prepare(Plan& plan) const;
 
   // Picks a device among the candidates of the job's (checked) plan and
   // queues the job there.
@@ -39,7 +40,7 @@ class Engine {
   Snapshot snapshot() const { return arbiter_.snapshot(); }
 
  private:
-  uint32_t choose(const Job& job) const;
+  uint32_t choose(const Job& job, uint64_t now) const;
 
   std::vector<std::unique_ptr<Device>> devices_;
   Arbiter arbiter_;

@@ -19,6 +19,7 @@ struct Candidate {
   std::string kernel;    // kernel function name in the bitstream
   std::vector<int> memoryBanks;  // per argument: the bitstream's bank, -1 none
   int chunkArg = -1;  // the work-size argument of an element-wise kernel, else -1
+  uint64_t bitstreamHash = 0;  // of bitstream.id, as DeviceView holds it; set by Engine::prepare
 };
 
 // How an argument passes: a buffer (and which way its data goes) or a scalar.

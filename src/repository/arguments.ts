@@ -14,7 +14,10 @@ export type TypedArg = ArrayBufferView;
 
 const expressions = new Map<string, Expression>();
 // typeArguments' integer scalars by name, for the length expressions: one
-// map, cleared per call, rather than one per request.
+// map for every call, never cleared (clearing a Map allocates its table
+// afresh). An expression names only integer scalars of its own kernel
+// (metadata checks), and a call sets all of those before it evaluates one,
+// so what earlier calls left is never read.
 const scalars = new Map<string, number | bigint>();
 
 /**
@@ -29,7 +32,6 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     const names = specs.map((spec) => spec.name).join(", ");
     throw new InaccelError("BAD_ARGUMENT", `${accelerator} takes ${specs.length} arguments (${names}), got ${values.length}`);
   }
-  scalars.clear();
   const typed: TypedArg[] = new Array(specs.length);
   for (let index = 0; index < specs.length; index++) {
     const spec = specs[index];

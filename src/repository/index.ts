@@ -29,6 +29,9 @@ export interface RepositoryOptions {
   limits?: Partial<Limits>;
 }
 
+/** How long {@link Repository.candidates} reuses an answer. */
+export const CANDIDATES_TTL_MS = 1000;
+
 /**
  * The bitstreams this process can use: one writable repository, then the
  * system ones, then the built-in accelerators, in that order of precedence
@@ -36,10 +39,9 @@ export interface RepositoryOptions {
  * Every method reads the folders afresh when they changed, so installs and
  * removals by other processes are seen at once (by `candidates` within
  * {@link CANDIDATES_TTL_MS}); the folders themselves are
- * read from the options, else from the environment at each call.
+ * read from the options, else from the environment at each call (by
+ * `candidates` when its answer is older than the TTL).
  */
-/** How long {@link Repository.candidates} reuses an answer. */
-export const CANDIDATES_TTL_MS = 1000;
 
 export class Repository {
   private readonly options: RepositoryOptions;
@@ -48,7 +50,6 @@ export class Repository {
   private readonly resolved = new Map<string, {
     at: number;
     devices: readonly Device[];
-    root: string | undefined;
     kernels: ReadonlyMap<number, ResolvedKernel>;
   }>();
 
@@ -138,15 +139,14 @@ export class Repository {
   candidates(acceleratorId: string, devices: readonly Device[]): ReadonlyMap<number, ResolvedKernel> {
     // submit() asks this for every request: listing the folders costs ~40 us,
     // so an answer is reused for CANDIDATES_TTL_MS (installs and removals by
-    // this object clear it at once; other processes' are seen within the TTL).
+    // this object clear it at once; other processes' are seen within the
+    // TTL, and so are changed environment variables: reading one costs
+    // ~0.4 us, a tenth of the JS thread's time per tiny request).
     const now = Date.now();
-    const root = this.options.root ?? process.env.INACCEL_REPOSITORY;
     const cached = this.resolved.get(acceleratorId);
-    if (cached && now - cached.at < CANDIDATES_TTL_MS && cached.devices === devices && cached.root === root) {
-      return cached.kernels;
-    }
+    if (cached && now - cached.at < CANDIDATES_TTL_MS && cached.devices === devices) return cached.kernels;
     const kernels = kernelCandidates(acceleratorId, devices, this.entries());
-    this.resolved.set(acceleratorId, { at: now, devices, root, kernels });
+    this.resolved.set(acceleratorId, { at: now, devices, kernels });
     return kernels;
   }
 }

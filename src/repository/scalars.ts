@@ -57,19 +57,21 @@ export function parseType(type: string): ParsedType | undefined {
   return element ? { pointer: match[2] === "*", element } : undefined;
 }
 
-/** A typed-array constructor, as {@link elementOf} matches it. */
-type ViewClass = abstract new (...args: never[]) => ArrayBufferView;
+/** Which typed arrays hold each element type, by their `Symbol.toStringTag` (a Buffer's is "Uint8Array"). */
+const VIEWS: Readonly<Record<string, ScalarType>> = {
+  Float32Array: "float", Float64Array: "double",
+  Int8Array: "char", Uint8Array: "uchar", Uint8ClampedArray: "uchar",
+  Int16Array: "short", Uint16Array: "ushort",
+  Int32Array: "int", Uint32Array: "uint",
+  BigInt64Array: "long", BigUint64Array: "ulong",
+};
 
-/** Which typed arrays hold each element type (Buffer is a Uint8Array). */
-const VIEWS: ReadonlyArray<readonly [ViewClass, ScalarType]> = [
-  [Float32Array, "float"], [Float64Array, "double"],
-  [Int8Array, "char"], [Uint8Array, "uchar"], [Uint8ClampedArray, "uchar"],
-  [Int16Array, "short"], [Uint16Array, "ushort"],
-  [Int32Array, "int"], [Uint32Array, "uint"],
-  [BigInt64Array, "long"], [BigUint64Array, "ulong"],
-];
+// The typed arrays' own toStringTag getter: it answers for subclasses too,
+// and a property an object sets on itself cannot fool it.
+const tagOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get!;
 
 /** The element type a typed array holds; undefined for a DataView. */
 export function elementOf(view: ArrayBufferView): ScalarType | undefined {
-  return VIEWS.find(([cls]) => view instanceof cls)?.[1];
+  const tag = tagOf.call(view) as string | undefined;
+  return tag === undefined ? undefined : VIEWS[tag];
 }
