@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import Ajv from "ajv";
+import type { ValidateFunction } from "ajv";
 import type { Device } from "./device";
 import { InaccelError } from "./errors";
 
@@ -33,7 +33,16 @@ const schema = {
   },
 } as const;
 
-const validate = new Ajv({ allErrors: true }).compile<HostConfig>(schema);
+// Compiled on first use: most hosts have no configuration file, and ajv
+// is a good part of the package's import time.
+let compiled: ValidateFunction<HostConfig> | undefined;
+function validator(): ValidateFunction<HostConfig> {
+  if (!compiled) {
+    const { default: Ajv } = require("ajv") as typeof import("ajv");
+    compiled = new Ajv({ allErrors: true }).compile<HostConfig>(schema);
+  }
+  return compiled;
+}
 
 /** Default directory where sharing processes meet (see docs/arbiter.md). */
 export const DEFAULT_STATE_DIR = "/dev/shm/inaccel";
@@ -61,6 +70,7 @@ export function readHostConfig(file = process.env.INACCEL_CONFIG || DEFAULT_CONF
   } catch (error) {
     throw new InaccelError("CONFIG_INVALID", `${file} is not JSON: ${(error as Error).message}`);
   }
+  const validate = validator();
   if (!validate(parsed)) {
     const why = (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""}`).join("; ");
     throw new InaccelError("CONFIG_INVALID", `${file}: ${why}`);

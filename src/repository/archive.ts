@@ -17,8 +17,9 @@ interface Tar {
 
 // tar's bundled typings pull in minizlib's, which name zlib members that
 // @types/node 20 lacks; a narrow local type keeps `tsc` clean without
-// skipLibCheck.
-const tar = require("tar") as Tar;
+// skipLibCheck. Loaded on first use: it is a third of the package's
+// import time, and only installs need it.
+let tar: Tar | undefined;
 
 /** Entry types a bitstream tarball may hold; devices, FIFOs and the like are refused. */
 const ALLOWED = new Set(["File", "OldFile", "ContiguousFile", "Directory", "SymbolicLink", "Link"]);
@@ -40,6 +41,7 @@ export async function extractArchive(file: string, dest: string, limits: Limits,
     return false;
   };
   try {
+    tar ??= require("tar") as Tar;
     await tar.x({
       file,
       cwd: dest,

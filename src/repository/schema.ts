@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 
 /**
  * Where the JSON Schema of bitstream.json lies: docs/ of the package root,
@@ -12,6 +12,9 @@ let validator: ValidateFunction | undefined;
 
 function compile(): ValidateFunction {
   if (!validator) {
+    // Loaded here, not on import: listing devices or opening the engine
+    // needs no schema.
+    const { default: Ajv } = require("ajv") as typeof import("ajv");
     const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, "utf8")) as object;
     validator = new Ajv({ allErrors: true, strict: true }).compile(schema);
   }
