@@ -1,4 +1,5 @@
-// Builds the raw baselines (bench/baseline/*.cc) into build/bench/ with g++
+// Builds the raw baselines (bench/baseline/*.cc) and the launch-rate probe
+// (bench/probes/launch_rate.cc) into build/bench/ with g++
 // on first use, and again whenever their sources change (a content stamp,
 // not mtimes: a copied tree keeps what it built).
 import { createHash } from "node:crypto";
@@ -27,6 +28,12 @@ function targets() {
       headers: [],
       includes: [],
       // -lOpenCL needs the dev symlink; a host with only the runtime library has libOpenCL.so.1.
+      libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
+    },
+    launch_rate: {
+      sources: [path.join(ROOT, "bench", "probes", "launch_rate.cc")],
+      headers: [],
+      includes: [],
       libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
     },
     arbiter_lease: {

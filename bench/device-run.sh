@@ -6,6 +6,8 @@
 # carried. Writes under $OUT:
 #   pcie.json      bench/probes/pcie.py: the host's copy ceiling, each GPU
 #                  alone and all at once (CUDA, pinned memory, no OpenCL)
+#   launch.txt     bench/probes/launch_rate.cc: raw OpenCL launches/s of tiny
+#                  kernels, one host thread per GPU, on one GPU and on two
 #   bench.json     npm run bench -- --json (full set) on the GPUs
 #   four-one.json  four-processes on the first GPU alone, where there are two
 #   candidate.json the small-request and process cases with
@@ -36,6 +38,14 @@ export INACCEL_CACHE_DIR=/tmp/inaccel-cache
 echo "== pcie probe" >>"$LOG"
 timeout 60 python3 bench/probes/pcie.py >"$OUT/pcie.json" 2>>"$LOG"
 echo "rc=$?" >>"$LOG"
+
+echo "== launch-rate probe" >>"$LOG"
+gpus=$(node -e 'console.log(require("./dist/index.js").devices().filter((d)=>d.type==="gpu").length)')
+for args in each once; do
+  for devices in 1 $([ "$gpus" -gt 1 ] && echo 2); do
+    timeout 30 build/bench/launch_rate --devices "$devices" --args "$args" >>"$OUT/launch.txt" 2>>"$LOG"
+  done
+done
 
 echo "== bench (current build)" >>"$LOG"
 start=$(date +%s)

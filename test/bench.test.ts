@@ -3,7 +3,7 @@
 // one JSON object with a number in every field. No timing is asserted:
 // figures on a shared CI host say nothing.
 import { expect } from "chai";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -76,6 +76,20 @@ describe("bench --quick --json", function () {
     for (const perDevice of threads) {
       const done = Object.values(perDevice).reduce((sum, k) => sum + k, 0);
       expect(done).to.equal(small.params!.count! / 2);
+    }
+  });
+
+  it("the launch-rate probe drives every device it is given, one thread each", async () => {
+    const { ensureBuilt } = (await import(path.join(ROOT, "bench", "build.mjs"))) as { ensureBuilt: (name: string) => string };
+    const probe = ensureBuilt("launch_rate");
+    const env = { ...process.env, POCL_DEVICES: "pthread pthread" };
+    for (const depth of ["1", "2"]) {
+      const out = execFileSync(probe, ["--type", "cpu", "--devices", "2", "--seconds", "0.2", "--depth", depth, "--args", "once"], { env });
+      const report = JSON.parse(out.toString()) as { perDevice: number[]; total: number; depth: number };
+      expect(report.depth).to.equal(Number(depth));
+      expect(report.perDevice).to.have.length(2);
+      for (const rate of report.perDevice) expect(rate).to.be.greaterThan(0);
+      expect(report.total).to.be.closeTo(report.perDevice[0]! + report.perDevice[1]!, 2);
     }
   });
 });
