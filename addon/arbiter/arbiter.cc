@@ -93,15 +93,15 @@ void Arbiter::enqueued(uint32_t device, int delta) {
   Impl& im = *impl_;
   im.checkDevice(device);
   add(im.st->perSlot[device][im.slot].queue, static_cast<uint32_t>(delta));
+  const uint64_t now = monoNs();  // read once: this runs for every request
   if (delta > 0) {
     // Marks this instance active for rank(), at most once per 10 ms.
-    const uint64_t now = monoNs();
     if (now - im.activeAt.load(std::memory_order_relaxed) >= 10000000) {
       im.activeAt.store(now, std::memory_order_relaxed);
       store(im.st->slots[im.slot].activeAt, now);
     }
   }
-  im.maybeReap();
+  im.maybeReap(now);
 }
 
 void Arbiter::record(uint32_t device, const std::string& accelerator, bool ok,

@@ -111,7 +111,7 @@ struct Arbiter::Impl {
   void reap();
   void clearSlot(uint32_t s);
   // Each takes the Table itself:
-  void maybeReap();  // at most once a second, and only when the lock is free
+  void maybeReap(uint64_t now);  // at most once a second, and only when the lock is free
   void claimSlot();
   uint32_t attach(const std::string& key, DeviceMode mode);
   uint32_t kernelIndex(uint32_t d, const std::string& accelerator);

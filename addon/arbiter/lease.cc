@@ -181,7 +181,7 @@ Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId) {
   if (bitstreamId.empty() || bitstreamId.size() > kBitstreamMax)
     throw Error("ARBITER_ERROR", "arbiter: bitstream id must be 1 to " +
                                      std::to_string(kBitstreamMax) + " bytes");
-  im.maybeReap();
+  im.maybeReap(monoNs());
   DeviceLocal& local = im.local[device];
   bool whole;
   {

@@ -100,8 +100,8 @@ void Arbiter::Impl::clearSlot(uint32_t s) {
   endUpdate();
 }
 
-void Arbiter::Impl::maybeReap() {
-  uint64_t now = monoNs(), next = nextReapNs.load(std::memory_order_relaxed);
+void Arbiter::Impl::maybeReap(uint64_t now) {
+  uint64_t next = nextReapNs.load(std::memory_order_relaxed);
   if (now < next || !nextReapNs.compare_exchange_strong(next, now + 1000000000ull)) return;
   Table table(*this, std::try_to_lock);  // entering reaps
 }

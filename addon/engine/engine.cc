@@ -1,6 +1,5 @@
 #include "engine/engine.h"
 
-#include <array>
 #include <atomic>
 #include <limits>
 
@@ -24,9 +23,6 @@ constexpr uint64_t kAwayPenalty = 64;
 // Others' requests seen on a device keep the homes in force this long,
 // since a busy process's queue empties and fills many times a millisecond.
 constexpr uint64_t kCrowdedNs = 100000000;
-// A plan has a candidate per device at most, and the arbiter's device
-// table holds 64.
-constexpr size_t kMaxCandidates = 64;
 }  // namespace
 
 Engine::Engine(std::vector<std::unique_ptr<Device>> devices, const EngineOptions& options)
@@ -48,7 +44,8 @@ uint32_t Engine::choose(const Job& job, uint64_t now) const {
   const std::vector<Candidate>& candidates = job.plan->candidates;
   const size_t n = candidates.size();
   const size_t start = rotation.fetch_add(1, std::memory_order_relaxed) % n;
-  std::array<DeviceView, kMaxCandidates> views;  // no allocation per request
+  std::vector<DeviceView>& views = views_;  // kept: no allocation per request
+  views.resize(n);
   for (size_t i = 0; i < n; ++i) {
     views[i] = arbiter_.view(slots_.at(candidates[i].device));
     if (views[i].othersQueue > 0) crowdedUntil_ = now + kCrowdedNs;
@@ -79,9 +76,6 @@ uint32_t Engine::choose(const Job& job, uint64_t now) const {
 }
 
 void Engine::prepare(Plan& plan) const {
-  if (plan.candidates.size() > kMaxCandidates) {
-    throw Error("NO_DEVICE", plan.accelerator + " has more candidates than devices");
-  }
   for (Candidate& candidate : plan.candidates) {
     if (candidate.device >= devices_.size()) {
       throw Error("NO_DEVICE", "no device " + std::to_string(candidate.device));
