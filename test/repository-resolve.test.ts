@@ -1,6 +1,6 @@
 import path from "node:path";
 import { expect } from "chai";
-import { Repository } from "../src/repository";
+import { CANDIDATES_TTL_MS, Repository } from "../src/repository";
 import { compareVersions, fits } from "../src/repository/platform";
 import { cleanup, copyFixture, device, editMetadata, expectError, FIXTURES, tempDir } from "./repository-helpers";
 
@@ -57,6 +57,28 @@ describe("repository: resolution", () => {
     const map = repo.candidates("fixture.scale", [cpu, u250, gpu]);
     expect([...map.keys()]).to.deep.equal([0, 2]);
     expect(map.get(2)?.bitstream.version).to.equal("2.0.0-rc1");
+  });
+
+  it("candidates() reuses an answer for CANDIDATES_TTL_MS, then follows a changed INACCEL_REPOSITORY", async function () {
+    this.timeout(10000);
+    const [first, second] = [tempDir(), tempDir()];
+    await withVersions(new Repository({ root: first, system: [] }), [["1.2.0"]]);
+    await withVersions(new Repository({ root: second, system: [] }), [["1.3.0"]]);
+    const saved = process.env.INACCEL_REPOSITORY;
+    try {
+      process.env.INACCEL_REPOSITORY = first;
+      const repo = new Repository({ system: [] });
+      const devices = [cpu];  // an answer is kept for the same device list
+      const version = () => repo.candidates("fixture.scale", devices).get(0)?.bitstream.version;
+      expect(version()).to.equal("1.2.0");
+      process.env.INACCEL_REPOSITORY = second;
+      expect(version()).to.equal("1.2.0");
+      await new Promise((resolve) => setTimeout(resolve, CANDIDATES_TTL_MS + 50));
+      expect(version()).to.equal("1.3.0");
+    } finally {
+      if (saved === undefined) delete process.env.INACCEL_REPOSITORY;
+      else process.env.INACCEL_REPOSITORY = saved;
+    }
   });
 
   it("fits a binary to the device its platform names, case-insensitively", async () => {
