@@ -7,6 +7,7 @@ import { register as registerTop } from "./top";
 import { register as registerMetrics } from "./metrics";
 import { register as registerDashboard } from "./dashboard";
 import { register as registerRun } from "./run";
+import { register as registerBench } from "./bench";
 
 const program = new Command("inaccel")
   .description("Accelerators as a function call: devices, bitstreams, monitoring")
@@ -18,6 +19,7 @@ registerTop(program);
 registerMetrics(program);
 registerDashboard(program);
 registerRun(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof InaccelError) {

@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { InaccelError } from "../errors";
 import { seededRandom, TRIALS } from "../reference";
 import { submit } from "../submit";
+import { integer } from "./parse";
 
 /** Options of {@link runTrial}. */
 export interface RunOptions {
@@ -43,14 +44,6 @@ export async function runTrial(accelerator: string, options: RunOptions = {}): P
     `${result.reconfigured ? " (configured for it)" : ""}; ${comparison.summary}; seed ${seed}`;
   return { ok: comparison.ok, line };
 }
-
-const integer = (min: number) => (text: string): number => {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  }
-  return value;
-};
 
 /** Adds `inaccel run <accelerator> [--size N] [--device ID] [--seed S]` to the CLI. */
 export function register(program: Command): void {

@@ -1,0 +1,189 @@
+import type { Command } from "commander";
+import { InaccelError } from "../errors";
+import { table } from "../insight/format";
+import { seededRandom, TRIALS, type Trial } from "../reference";
+import { devices } from "../runtime";
+import { submit, type SubmitOptions } from "../submit";
+import { integer, seconds } from "./parse";
+
+/** Options of {@link benchAccelerator}. */
+export interface BenchOptions {
+  /** Problem size; default: the accelerator's own (as `inaccel run`). */
+  size?: number;
+  /** Measure this device only (an id of `inaccel devices`); default: each device, then all together. */
+  device?: number;
+  /** Seconds of each phase (latency, throughput) per row; default 1. */
+  seconds?: number;
+  /** Requests in flight per device in the throughput phase; default 8. */
+  inflight?: number;
+  /** Seed of the random data; default 1. */
+  seed?: number;
+}
+
+/** One row of {@link benchAccelerator}'s report: one device, or all of them together. */
+export interface BenchRow {
+  /** `0: <device name>`, or `all` for every device together. */
+  label: string;
+  /** The devices that ran the row's requests. */
+  devices: number[];
+  /** Requests finished in the throughput phase, and per second. */
+  requests: number;
+  perSecond: number;
+  /** Bytes of the buffer arguments per second, in GB/s (10^9 B): what the requests hand over. */
+  gigabytesPerSecond: number;
+  /** Milliseconds from submit to result, one request at a time; undefined for the `all` row. */
+  latencyMs?: { median: number; p99: number };
+  /** The device's own mean time per request (`SubmitResult.runMs`). */
+  deviceMs: number;
+  /** Whether every output of the row matched the JavaScript reference, and how it compared. */
+  ok: boolean;
+  check: string;
+}
+
+/** What {@link benchAccelerator} measured. */
+export interface BenchReport {
+  accelerator: string;
+  shape: string;
+  bytesPerRequest: number;
+  inflight: number;
+  seconds: number;
+  rows: BenchRow[];
+}
+
+/**
+ * Measures a built-in accelerator on random data: for each device in use
+ * (or the one asked for), the latency of one request at a time and the
+ * rate with `inflight` requests in flight; then, with several devices,
+ * the rate of all of them together (`inflight` per device, placed by the
+ * library). Every output is checked against the JavaScript reference.
+ * UNKNOWN_ACCELERATOR for an id with no reference, NO_DEVICE for a device
+ * not in use; submit's errors as they come.
+ */
+export async function benchAccelerator(accelerator: string, options: BenchOptions = {}): Promise<BenchReport> {
+  const maker = TRIALS[accelerator];
+  if (!maker) {
+    throw new InaccelError("UNKNOWN_ACCELERATOR", `inaccel bench has no reference for "${accelerator}"; it runs ${Object.keys(TRIALS).join(", ")}`);
+  }
+  const inUse = devices();
+  if (options.device !== undefined && !inUse.some((d) => d.id === options.device)) {
+    throw new InaccelError("NO_DEVICE", `device ${options.device} is not in use here (${inUse.map((d) => d.id).join(", ")} are)`);
+  }
+  const measured = inUse.filter((d) => options.device === undefined || d.id === options.device);
+  const inflight = options.inflight ?? 8;
+  const phase = options.seconds ?? 1;
+  const size = options.size ?? maker.defaultSize;
+  const seed = options.seed ?? 1;
+  const together = measured.length > 1 ? measured.length : 1;
+  // Each request in flight has arrays of its own, so that every output can be checked.
+  const trials = Array.from({ length: inflight * together }, (_, k) => maker.make(size, seededRandom(seed + k)));
+  const first = trials[0]!;
+  const bytesPerRequest = first.request.args.reduce<number>((sum, arg) => sum + (ArrayBuffer.isView(arg) ? arg.byteLength : 0), 0);
+  const report = (label: string, ids: number[], run: Run, latencyMs?: BenchRow["latencyMs"]): BenchRow => {
+    const elapsedS = run.elapsedMs / 1000;
+    return {
+      label, devices: ids, requests: run.requests, perSecond: run.requests / elapsedS,
+      gigabytesPerSecond: (run.requests * bytesPerRequest) / elapsedS / 1e9, latencyMs,
+      deviceMs: run.deviceMs / run.requests, ...checked(trials.slice(0, run.trials)),
+    };
+  };
+  const rows: BenchRow[] = [];
+  for (const device of measured) {
+    const on = { device: device.id };
+    const used = trials.slice(0, inflight);
+    await Promise.all(used.map((trial) => submit(trial.request, on)));  // configures the device
+    const latencyMs = await latency(first, on, phase);
+    rows.push(report(`${device.id}: ${device.name}`, [device.id], await rate(used, on, phase), latencyMs));
+  }
+  if (together > 1) {
+    rows.push(report("all", measured.map((d) => d.id), await rate(trials, {}, phase)));
+  }
+  return { accelerator, shape: first.shape, bytesPerRequest, inflight, seconds: phase, rows };
+}
+
+/** What a throughput phase counted. */
+interface Run {
+  requests: number;
+  elapsedMs: number;
+  deviceMs: number;
+  /** How many of the trials it used (the first ones). */
+  trials: number;
+}
+
+async function latency(trial: Trial, options: SubmitOptions, phase: number): Promise<BenchRow["latencyMs"]> {
+  const times: number[] = [];
+  const end = performance.now() + phase * 1000;
+  do {
+    const start = performance.now();
+    await submit(trial.request, options);
+    times.push(performance.now() - start);
+  } while (performance.now() < end);
+  times.sort((x, y) => x - y);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  return { median: at(0.5), p99: at(0.99) };
+}
+
+async function rate(trials: Trial[], options: SubmitOptions, phase: number): Promise<Run> {
+  let requests = 0;
+  let deviceMs = 0;
+  const start = performance.now();
+  const end = start + phase * 1000;
+  await Promise.all(trials.map(async (trial) => {
+    do {
+      deviceMs += (await submit(trial.request, options)).runMs;
+      requests++;
+    } while (performance.now() < end);
+  }));
+  return { requests, elapsedMs: performance.now() - start, deviceMs, trials: trials.length };
+}
+
+function checked(trials: Trial[]): { ok: boolean; check: string } {
+  for (const trial of trials) {
+    const comparison = trial.check();
+    if (!comparison.ok) return { ok: false, check: comparison.summary };
+  }
+  return { ok: true, check: `${trials.length} outputs match the reference` };
+}
+
+// Three significant digits below 100 ms (tiny requests take microseconds).
+function milliseconds(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3);
+}
+
+function render(report: BenchReport): string {
+  const out = table(["device", "requests/s", "GB/s", "latency median ms", "p99 ms", "on device ms", "check"]);
+  for (const row of report.rows) {
+    out.push([
+      row.label,
+      row.perSecond.toFixed(1),
+      row.gigabytesPerSecond.toFixed(3),
+      row.latencyMs ? milliseconds(row.latencyMs.median) : "-",
+      row.latencyMs ? milliseconds(row.latencyMs.p99) : "-",
+      milliseconds(row.deviceMs),
+      row.ok ? "PASS" : `FAIL: ${row.check}`,
+    ]);
+  }
+  const all = report.rows.find((row) => row.label === "all");
+  const best = Math.max(...report.rows.filter((row) => row !== all).map((row) => row.perSecond));
+  const scaling = all ? `; all together: ${(all.perSecond / best).toFixed(2)} × the fastest one` : "";
+  return `${report.accelerator} ${report.shape} (${report.bytesPerRequest} bytes of arguments), ` +
+    `${report.inflight} in flight per device, ${report.seconds} s per phase${scaling}\n${out.toString()}`;
+}
+
+/** Adds `inaccel bench [accelerator] [--size N] [--device ID] [--seconds S] [--inflight K] [--json]`. */
+export function register(program: Command): void {
+  program
+    .command("bench")
+    .argument("[accelerator]", "a built-in accelerator (as `inaccel run`)", "vector.addition")
+    .description("measure a built-in accelerator on each device and on all together: requests/s, GB/s, latency; every output checked")
+    .option("--size <n>", "problem size (as `inaccel run`)", integer(1))
+    .option("--device <id>", "measure this device only (an id of `inaccel devices`)", integer(0))
+    .option("--seconds <s>", "seconds of each phase per device (default 1)", seconds)
+    .option("--inflight <n>", "requests in flight per device (default 8)", integer(1))
+    .option("--seed <n>", "seed of the random data (default 1)", integer(0))
+    .option("--json", "print the report as JSON")
+    .action(async (accelerator: string, options: BenchOptions & { json?: boolean }) => {
+      const report = await benchAccelerator(accelerator, options);
+      process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : render(report)}\n`);
+      if (report.rows.some((row) => !row.ok)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,72 @@
+// `inaccel bench [accelerator]`: each device and all together on PoCL's two
+// devices, every output checked against the JavaScript reference. Figures
+// are only checked for being counted consistently, never for speed.
+import fs from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import { benchAccelerator } from "../src/cli/bench";
+import { Repository } from "../src/repository";
+import { runChild } from "./helpers/child";
+import { cleanup, editMetadata, expectError, PROJECT, sha256, tempDir } from "./repository-helpers";
+
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runChild(`process.argv = [process.argv[0], "inaccel", ...${JSON.stringify(args)}]; require("./src/cli/main.ts");`, env);
+
+describe("inaccel bench", function () {
+  this.timeout(60000);
+  after(cleanup);
+
+  it("measures each device, then both together, and checks every output", async () => {
+    const report = await benchAccelerator("vector.addition", { size: 1000, seconds: 0.1, inflight: 3 });
+    expect(report).to.include({ accelerator: "vector.addition", shape: "1000", bytesPerRequest: 3 * 4000, inflight: 3, seconds: 0.1 });
+    expect(report.rows.map((row) => row.devices)).to.deep.equal([[0], [1], [0, 1]]);
+    expect(report.rows.map((row) => row.label.split(":")[0])).to.deep.equal(["0", "1", "all"]);
+    for (const row of report.rows) {
+      expect(row.ok, row.check).to.equal(true);
+      expect(row.requests).to.be.at.least(3);
+      expect(row.perSecond).to.be.greaterThan(0);
+      expect(row.gigabytesPerSecond).to.be.closeTo((row.perSecond * report.bytesPerRequest) / 1e9, 1e-9);
+    }
+    expect(report.rows.map((row) => row.check)).to.deep.equal([
+      "3 outputs match the reference", "3 outputs match the reference", "6 outputs match the reference",
+    ]);
+    for (const row of report.rows.slice(0, 2)) expect(row.latencyMs!.median).to.be.at.most(row.latencyMs!.p99);
+    expect(report.rows[2]!.latencyMs).to.equal(undefined);
+  });
+
+  it("measures one device when asked, and refuses an unknown accelerator or device", async () => {
+    const report = await benchAccelerator("linalg.gemm", { size: 17, seconds: 0.05, device: 1 });
+    expect(report.rows.map((row) => [row.devices, row.ok])).to.deep.equal([[[1], true]]);
+    await expectError(() => benchAccelerator("vector.subtraction"), "UNKNOWN_ACCELERATOR", /it runs vector\.addition/);
+    await expectError(() => benchAccelerator("vector.addition", { device: 7 }), "NO_DEVICE", /device 7 is not in use here/);
+  });
+
+  it("prints a table or JSON, and exits 1 when a device computes wrong results", async () => {
+    const table = await cli(["bench", "--size", "64", "--seconds", "0.05"]);
+    expect(table.code, table.stderr).to.equal(0);
+    expect(table.stdout).to.match(/^vector\.addition 64 \(768 bytes of arguments\), 8 in flight per device, 0\.05 s per phase; all together: [\d.]+ × the fastest one\n/);
+    expect(table.stdout.match(/PASS/g)).to.have.length(3);
+
+    // A repository whose vector bitstream subtracts: a higher version, so it wins.
+    const root = tempDir();
+    const broken = path.join(tempDir(), "vector");
+    fs.cpSync(path.join(PROJECT, "src", "accelerators", "vector"), broken, { recursive: true });
+    const source = path.join(broken, "vadd.cl");
+    fs.writeFileSync(source, fs.readFileSync(source, "utf8").replace("c[i] = a[i] + b[i];", "c[i] = a[i] - b[i];"));
+    editMetadata(broken, (json) => {
+      json.version = "9.0.0";
+      json.files = [{ path: "vadd.cl", sha256: sha256(source) }];
+    });
+    await new Repository({ root, system: [] }).install(broken);
+    const wrong = await cli(["bench", "--size", "64", "--seconds", "0.05", "--device", "0", "--json"], { INACCEL_REPOSITORY: root });
+    expect(wrong.code, wrong.stderr).to.equal(1);
+    const report = JSON.parse(wrong.stdout) as { rows: Array<{ ok: boolean; check: string }> };
+    expect(report.rows).to.have.length(1);
+    expect(report.rows[0]!.ok).to.equal(false);
+    expect(report.rows[0]!.check).to.match(/^\d+ of 64 differ, first \[\d+\]/);
+
+    const bad = await cli(["bench", "--seconds", "0"]);
+    expect(bad.code).to.not.equal(0);
+    expect(bad.stderr).to.contain("expected seconds above 0");
+  });
+});
