@@ -5,7 +5,8 @@ import type { NativePlan } from "./native";
 import { repository } from "./catalog";
 import type { ArgValue, Request } from "./request";
 import { typeArguments } from "./repository/arguments";
-import type { ResolvedKernel } from "./repository";
+import type { ArgumentSpec, ResolvedKernel } from "./repository";
+import { parseExpression, type Expression } from "./repository/expression";
 import { runtime } from "./runtime";
 
 /** Options of {@link submit}. */
@@ -29,6 +30,9 @@ export interface SubmitResult {
 
 // Work-items are launched in multiples of this; kernels guard the tail.
 const WORK_GROUP_MULTIPLE = 64;
+// At most this many work-items from a work-size expression (an argument is
+// bounded by its type already): 2^32 covers any real launch.
+const MAX_WORK_ITEMS = 2 ** 32;
 const ACCESS = { r: 0, w: 1, rw: 2 } as const;
 
 /**
@@ -52,10 +56,10 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
         throw new InaccelError("RELEASED", `argument ${index} of ${req.accelerator} was released`);
       }
     }
-    const { plan, first, workSizeIndex } = planFor(req.accelerator, options.device);
+    const { plan, first, workSize } = planFor(req.accelerator, options.device);
     // Bitstreams of one accelerator id share its signature: the first one types the arguments.
     const args = typeArguments(req.accelerator, first.arguments, values);
-    const size = globalSize(workSizeIndex, values);
+    const size = globalSize(workSize, first.arguments, values);
     return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, size, slot, ...args));
   } catch (error) {
     return Promise.reject(fromNative(error));
@@ -66,9 +70,16 @@ interface Prepared {
   plan: NativePlan;
   /** The kernel of the first candidate: it types the arguments. */
   first: ResolvedKernel;
-  /** The index of its `workSize` argument, or -1 for a single work-item task. */
-  workSizeIndex: number;
+  /** How its work size is found: see {@link WorkSize}. */
+  workSize: WorkSize;
 }
+
+/**
+ * A kernel's work size: the index of the argument that is its `workSize`
+ * (the common case, read without evaluating anything), the expression that
+ * is, or undefined for a single work-item task.
+ */
+type WorkSize = number | Expression | undefined;
 
 // Native plans by repository answer (kept while the repository reuses that
 // answer) and then by the device asked for: made once, not per request.
@@ -114,17 +125,39 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
   } catch (error) {
     throw fromNative(error);
   }
-  const workSizeIndex = first.workSize ? first.arguments.findIndex((a) => a.name === first.workSize) : -1;
-  const made = { plan, first, workSizeIndex };
+  const made = { plan, first, workSize: workSizeOf(first) };
   byDevice.set(device, made);
   return made;
 }
 
-// The kernel's `workSize` argument, rounded up to the work-group multiple;
-// kernels without one are single work-item tasks (the FPGA style). The
-// value was range-checked by typeArguments.
-function globalSize(workSizeIndex: number, values: readonly ArgValue[]): number {
-  if (workSizeIndex < 0) return 1;
-  const items = Math.max(1, Number(values[workSizeIndex] ?? 1));
-  return Math.ceil(items / WORK_GROUP_MULTIPLE) * WORK_GROUP_MULTIPLE;
+function workSizeOf(kernel: ResolvedKernel): WorkSize {
+  if (kernel.workSize === undefined) return undefined;
+  const index = kernel.arguments.findIndex((a) => a.name === kernel.workSize);
+  return index >= 0 ? index : parseExpression(kernel.workSize);
+}
+
+// The kernel's work size rounded up to the work-group multiple; kernels
+// without one are single work-item tasks (the FPGA style). The arguments
+// were checked by typeArguments, and metadata checks that an expression
+// names only integer scalars.
+function globalSize(workSize: WorkSize, specs: readonly ArgumentSpec[], values: readonly ArgValue[]): number {
+  if (workSize === undefined) return 1;
+  let items: number | bigint;
+  if (typeof workSize === "number") {
+    items = Number(values[workSize] ?? 1);
+  } else {
+    const scalars = new Map<string, number | bigint>();
+    specs.forEach((spec, index) => {
+      if (workSize.names.includes(spec.name)) scalars.set(spec.name, values[index] as number | bigint);
+    });
+    try {
+      items = workSize.evaluate(scalars);
+    } catch {
+      throw new InaccelError("BAD_ARGUMENT", `the work size "${workSize.text}" divides by zero`);
+    }
+    if (items > MAX_WORK_ITEMS) {
+      throw new InaccelError("BAD_ARGUMENT", `the work size "${workSize.text}" is ${items}, more than ${MAX_WORK_ITEMS} work-items`);
+    }
+  }
+  return Math.ceil(Math.max(1, Number(items)) / WORK_GROUP_MULTIPLE) * WORK_GROUP_MULTIPLE;
 }

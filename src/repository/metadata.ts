@@ -97,28 +97,35 @@ function checkKernel(bitstreamId: string, kernel: KernelJson, field: string, sou
     if (seen.has(arg.name)) throw invalid(source, `${field}.arguments[${index}].name: "${arg.name}" is used twice`);
     seen.add(arg.name);
   });
-  args.forEach((arg, index) => {
-    if (arg.length === undefined) return;
-    const at = `${field}.arguments[${index}].length`;
-    if (!arg.pointer) throw invalid(source, `${at}: only buffer arguments have a length`);
+  // A length or the work size: an expression over the kernel's integer scalars.
+  const checkExpression = (text: string, at: string): void => {
     let names: readonly string[];
     try {
-      names = parseExpression(arg.length).names;
+      names = parseExpression(text).names;
     } catch (error) {
       throw invalid(source, `${at}: ${(error as Error).message}`);
     }
     const unknown = names.find((name) => !integers.has(name));
     if (unknown) throw invalid(source, `${at}: "${unknown}" is not an integer scalar argument`);
+  };
+  args.forEach((arg, index) => {
+    if (arg.length === undefined) return;
+    const at = `${field}.arguments[${index}].length`;
+    if (!arg.pointer) throw invalid(source, `${at}: only buffer arguments have a length`);
+    checkExpression(arg.length, at);
   });
-  if (kernel.workSize !== undefined && !integers.has(kernel.workSize)) {
-    throw invalid(source, `${field}.workSize: "${kernel.workSize}" is not an integer scalar argument`);
-  }
+  const workSize = kernel.workSize?.trim();
+  if (workSize !== undefined) checkExpression(workSize, `${field}.workSize`);
   if (kernel.elementwise) {
-    // A chunk of the work must be a chunk of every buffer.
-    if (kernel.workSize === undefined) throw invalid(source, `${field}.elementwise: needs a workSize`);
+    // A chunk of the work must be a chunk of every buffer, and the chunked
+    // run sets the work-size argument to each chunk's end.
+    if (workSize === undefined) throw invalid(source, `${field}.elementwise: needs a workSize`);
+    if (!integers.has(workSize)) {
+      throw invalid(source, `${field}.workSize: an elementwise kernel's work size is one integer scalar argument, not "${workSize}"`);
+    }
     args.forEach((arg, index) => {
-      if (arg.pointer && arg.length?.replace(/\s/g, "") !== kernel.workSize) {
-        throw invalid(source, `${field}.arguments[${index}].length: an elementwise kernel's buffers hold workSize ("${kernel.workSize}") elements`);
+      if (arg.pointer && arg.length?.replace(/\s/g, "") !== workSize) {
+        throw invalid(source, `${field}.arguments[${index}].length: an elementwise kernel's buffers hold workSize ("${workSize}") elements`);
       }
     });
   }
@@ -127,7 +134,7 @@ function checkKernel(bitstreamId: string, kernel: KernelJson, field: string, sou
     kernel: Array.isArray(kernel.name) ? kernel.name[0] : kernel.name,
     ...(kernel.version !== undefined && { version: kernel.version }),
     arguments: args,
-    ...(kernel.workSize !== undefined && { workSize: kernel.workSize }),
+    ...(workSize !== undefined && { workSize }),
     ...(kernel.elementwise === true && { elementwise: true as const }),
   };
 }

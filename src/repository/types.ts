@@ -54,7 +54,11 @@ export interface ResolvedKernel {
   kernel: string;
   bitstream: BitstreamRef;
   arguments: ArgumentSpec[];
-  /** Name of the integer scalar argument giving the global work size. */
+  /**
+   * The global work size: an expression over integer scalar argument
+   * names (`"size"`, `"((M+63)/64)*((N+63)/64)*256"`); for an element-wise
+   * kernel, one argument's name.
+   */
   workSize?: string;
   /**
    * Work-item i touches only element i of each buffer (striding by the

@@ -190,7 +190,7 @@ const OpenclDevice::Kernel& OpenclDevice::kernel(const std::string& name) {
   cl.clGetKernelWorkGroupInfo(created, device_, CL_KERNEL_WORK_GROUP_SIZE, sizeof largest,
                               &largest, nullptr);
   const size_t local = compiled[0] ? compiled[0] : (largest >= kWorkGroup ? kWorkGroup : 0);
-  return kernels_.emplace(name, Kernel{created, local}).first->second;
+  return kernels_.emplace(name, Kernel{created, local, compiled[0] != 0}).first->second;
 }
 
 // Device memory for each buffer argument of `item`: the host pages
@@ -243,9 +243,12 @@ void OpenclDevice::launch(const RunItem& item, const Bound& bound) {
   const Api& cl = api();
   const Kernel& entry = kernel(*item.kernel);
   setArgs(entry.kernel, *item.args, bound.memory);
-  const size_t global = item.globalSize ? item.globalSize : 1;
-  // A local size must divide the global one; single work-item tasks get none.
-  const size_t local = entry.local && global % entry.local == 0 ? entry.local : 0;
+  const size_t items = item.globalSize ? item.globalSize : 1;
+  // Whole work-groups: a kernel compiled for a work-group size needs
+  // exactly that one, and a kernel with a work size handles the extra
+  // work-items. A single work-item task otherwise launches alone.
+  const size_t local = entry.required || items > 1 ? entry.local : 0;
+  const size_t global = local ? (items + local - 1) / local * local : items;
   check(cl.clEnqueueNDRangeKernel(queue_, entry.kernel, 1, nullptr, &global,
                                   local ? &local : nullptr, 0, nullptr, nullptr),
         "clEnqueueNDRangeKernel");

@@ -34,6 +34,7 @@ class OpenclDevice : public Device {
   struct Kernel {
     cl_kernel kernel;
     size_t local;  // work-group size to launch with; 0 lets the runtime choose
+    bool required;  // `local` is the size the kernel was compiled for
   };
   // Work-groups of 64 unless the kernel was compiled for another size: the
   // runtime's own choice (local size NULL) makes a few huge groups on NVIDIA,

@@ -1,11 +1,12 @@
 // linalg.gemm: C = A * B for row-major float matrices, A M x K, B K x N, C M x N.
 //
-// One work-item per row i of C (striding by the global size, so any launch
-// size works). It walks the row in blocks of BLOCK columns, holding the
-// block's sums in registers, so each element of A it reads feeds BLOCK
-// multiply-adds; all work-items read the same elements of B at the same time
-// (one broadcast load on GPUs), four at a time. Each sum runs over k in order
-// 0..K-1.
+// One work-item per row i of C and block of BLOCK columns (striding by the
+// global size, so any launch size works; bitstream.json asks for one per
+// pair). It holds the block's sums in registers, so each element of A it
+// reads feeds BLOCK multiply-adds. Work-items next to each other take the
+// same column block of rows next to each other: they read the same
+// elements of B at the same time (one broadcast load on GPUs), four at a
+// time. Each sum runs over k in order 0..K-1.
 #define BLOCK 64
 
 // Columns j0 .. j0+BLOCK-1 of row c = C[i][*] from row a = A[i][*].
@@ -47,11 +48,13 @@ inline void tail(__global const float* restrict a, __global const float* restric
 
 __kernel void gemm(__global const float* restrict A, __global const float* restrict B,
                    __global float* restrict C, const int M, const int N, const int K) {
-  for (long i = get_global_id(0); i < M; i += get_global_size(0)) {
+  const long blocks = (long)M * ((N + BLOCK - 1) / BLOCK);
+  for (long g = get_global_id(0); g < blocks; g += get_global_size(0)) {
+    const long i = g % M;
+    const int j0 = (int)(g / M) * BLOCK;
     __global const float* a = A + i * K;
     __global float* c = C + i * N;
-    int j0 = 0;
-    for (; j0 <= N - BLOCK; j0 += BLOCK) block(a, B, c, N, K, j0);
-    if (j0 < N) tail(a, B, c, N, K, j0);
+    if (j0 <= N - BLOCK) block(a, B, c, N, K, j0);
+    else tail(a, B, c, N, K, j0);
   }
 }
