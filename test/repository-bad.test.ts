@@ -86,6 +86,10 @@ describe("repository: bad input is refused and leaves the repository as it was",
       json.kernels[0].workSize = "alpha";
     });
     await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.workSize: "alpha" is not an integer scalar argument/);
+    editMetadata(dir, (json) => (json.kernels[0].workSize = "n * count"));
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.workSize: "count" is not an integer scalar argument/);
+    editMetadata(dir, (json) => (json.kernels[0].workSize = "(n + 1"));
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.workSize: "\(n \+ 1" ends too early/);
   });
 
   it("an elementwise kernel without a workSize, or with a buffer of another length", async () => {
@@ -100,6 +104,8 @@ describe("repository: bad input is refused and leaves the repository as it was",
       json.kernels[0].arguments[1].length = "n / 2";
     });
     await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.arguments\[1\]\.length: an elementwise kernel's buffers hold workSize \("n"\) elements/);
+    editMetadata(dir, (json) => (json.kernels[0].workSize = "n * 1"));
+    await refused(dir, "BITSTREAM_INVALID", /kernels\[0\]\.workSize: an elementwise kernel's work size is one integer scalar argument, not "n \* 1"/);
   });
 
   it("a checksum mismatch", async () => {
