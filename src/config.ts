@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import type { ValidateFunction } from "ajv";
 import type { Device } from "./device";
 import { InaccelError } from "./errors";
@@ -6,10 +7,22 @@ import { InaccelError } from "./errors";
 /** How a device is shared among processes. */
 export type DeviceMode = "shared" | "exclusive";
 
+/** What the host configuration says of one device. */
+export interface DeviceConfig {
+  mode?: DeviceMode;
+  /**
+   * Reserve the device: only processes of these users (names or uids), or
+   * of users in `groups`, use it. Unset: every user.
+   */
+  users?: string[];
+  /** Reserve the device to processes in these groups (names or gids); see `users`. */
+  groups?: string[];
+}
+
 /** The host configuration file (`/etc/inaccel/config.json`, or `INACCEL_CONFIG`). */
 export interface HostConfig {
   /** Per device, by stable key (as `inaccel devices` shows it) or by index. */
-  devices?: Record<string, { mode?: DeviceMode }>;
+  devices?: Record<string, DeviceConfig>;
   /** Where processes meet: the arbiter's state directory. */
   stateDir?: string;
   /** Milliseconds a configuration is kept while it has users waiting. */
@@ -25,7 +38,11 @@ const schema = {
       additionalProperties: {
         type: "object",
         additionalProperties: false,
-        properties: { mode: { enum: ["shared", "exclusive"] } },
+        properties: {
+          mode: { enum: ["shared", "exclusive"] },
+          users: { type: "array", maxItems: 1024, items: { type: "string", minLength: 1, maxLength: 256 } },
+          groups: { type: "array", maxItems: 1024, items: { type: "string", minLength: 1, maxLength: 256 } },
+        },
       },
     },
     stateDir: { type: "string", minLength: 1 },
@@ -80,6 +97,69 @@ export function readHostConfig(file = process.env.INACCEL_CONFIG || DEFAULT_CONF
 
 /** The mode the configuration gives `device`. */
 export function modeOf(config: HostConfig, device: Device): DeviceMode {
-  const entry = config.devices?.[device.key] ?? config.devices?.[String(device.id)];
-  return entry?.mode ?? "shared";
+  return entryOf(config, device)?.mode ?? "shared";
+}
+
+/** Who a process runs as: its user's name and uid, its groups' gids and names. */
+export interface Identity {
+  user: string;
+  uid: number;
+  gids: number[];
+  groups: string[];
+}
+
+/** The users and groups a device is reserved for, as the host configuration lists them. */
+export interface Reservation {
+  users: string[];
+  groups: string[];
+}
+
+/** Whom the configuration reserves `device` for; undefined when every user may use it. */
+export function reservationOf(config: HostConfig, device: Device): Reservation | undefined {
+  const entry = entryOf(config, device);
+  if (entry?.users === undefined && entry?.groups === undefined) return undefined;
+  return { users: entry.users ?? [], groups: entry.groups ?? [] };
+}
+
+/** Whether the configuration lets a process of `who` use `device` (see {@link DeviceConfig.users}). */
+export function mayUse(config: HostConfig, device: Device, who: Identity): boolean {
+  const reserved = reservationOf(config, device);
+  if (!reserved) return true;
+  return reserved.users.some((user) => user === who.user || user === String(who.uid)) ||
+    reserved.groups.some((group) => who.groups.includes(group) || who.gids.some((gid) => group === String(gid)));
+}
+
+// The entry for a device: by its stable key, else by its index.
+function entryOf(config: HostConfig, device: Device): DeviceConfig | undefined {
+  return config.devices?.[device.key] ?? config.devices?.[String(device.id)];
+}
+
+/** Upper bound on what is read of the group database. */
+const GROUP_FILE_MAX = 4 << 20;
+
+/**
+ * This process's identity. Group names come from `/etc/group` (the local
+ * database; a group only a directory service knows matches by gid).
+ */
+export function currentIdentity(groupFile = "/etc/group"): Identity {
+  const uid = process.getuid?.() ?? -1;
+  let user = String(uid);
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // a uid without a passwd entry (containers): it matches by number
+  }
+  const gids = [...new Set([...(process.getgroups?.() ?? []), ...(process.getegid ? [process.getegid()] : [])])];
+  const groups: string[] = [];
+  let text = "";
+  try {
+    if (fs.statSync(groupFile).size <= GROUP_FILE_MAX) text = fs.readFileSync(groupFile, "utf8");
+  } catch {
+    // no group database: gids only
+  }
+  for (const line of text.split("\n")) {
+    const [name, , gid] = line.split(":");
+    if (name && gid !== undefined && /^\d+$/.test(gid) && gids.includes(Number(gid))) groups.push(name);
+  }
+  return { user, uid, gids, groups };
 }

@@ -1,6 +1,6 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
-import { modeOf, readHostConfig, stateDirectory } from "./config";
+import { currentIdentity, mayUse, modeOf, readHostConfig, stateDirectory } from "./config";
 import { InFlight } from "./inflight";
 import { native, type Native, type NativeProblem } from "./native";
 import { selectDevices } from "./selection";
@@ -65,11 +65,16 @@ function open(): Runtime {
     const why = problems.map(describeProblem).join("; ");
     throw new InaccelError("NO_DEVICE", `no accelerator device found on this host${why ? ` (${why})` : ""}`);
   }
-  const devices = selectDevices(all, process.env.INACCEL_DEVICES);
-  if (devices.length === 0) {
+  const selected = selectDevices(all, process.env.INACCEL_DEVICES);
+  if (selected.length === 0) {
     throw new InaccelError("NO_DEVICE", `INACCEL_DEVICES="${process.env.INACCEL_DEVICES ?? ""}" selects none of the ${all.length} devices`);
   }
   const config = readHostConfig();
+  const who = currentIdentity();
+  const devices = selected.filter((device) => mayUse(config, device, who));
+  if (devices.length === 0) {
+    throw new InaccelError("NO_DEVICE", `the host configuration reserves every device ${process.env.INACCEL_DEVICES ? "INACCEL_DEVICES selects " : ""}for other users than ${who.user}`);
+  }
   const stateDir = stateDirectory(config);
   const inFlight = new InFlight(devices);
   inFlight.records = addon.open({
@@ -83,7 +88,8 @@ function open(): Runtime {
 
 /**
  * Lists the devices this process uses: every OpenCL (and, where present,
- * XRT) device of the host, narrowed by `INACCEL_DEVICES`.
+ * XRT) device of the host, narrowed by `INACCEL_DEVICES` and by the host
+ * configuration's reservations (devices reserved for other users are left out).
  *
  * @throws InaccelError `NO_RUNTIME` when no OpenCL library is installed, `NO_DEVICE` when none is found.
  */

@@ -1,7 +1,7 @@
-import { modeOf, readHostConfig, stateDirectory, type DeviceMode, type HostConfig } from "./config";
+import { modeOf, readHostConfig, reservationOf, stateDirectory, type HostConfig } from "./config";
 import type { Device } from "./device";
 import { fromNative } from "./errors";
-import { buildStats, type Stats } from "./insight/model";
+import { buildStats, type JoinOptions, type Stats } from "./insight/model";
 import { native, type NativeSnapshot } from "./native";
 import { describeProblem, discovered, runtime } from "./runtime";
 
@@ -22,7 +22,7 @@ export type { DeviceStats, KernelStats, ProcessStats, Stats } from "./insight/mo
 export function stats(): Stats {
   const rt = runtime();
   const snapshot = call(() => rt.native.snapshot());
-  return buildStats(snapshot, rt.devices, { stateDir: rt.stateDir, others: false, modeOf: configuredMode() });
+  return buildStats(snapshot, rt.devices, { stateDir: rt.stateDir, others: false, ...configured() });
 }
 
 /** Options of {@link readStats}. */
@@ -43,7 +43,7 @@ export interface ReadStatsOptions {
 export function readStats(options: ReadStatsOptions = {}): Stats {
   const stateDir = options.stateDir ?? stateDirectory();
   const snapshot = call(() => native().inspect(stateDir));
-  return buildStats(snapshot, options.devices ?? [], { stateDir, others: true, modeOf: configuredMode() });
+  return buildStats(snapshot, options.devices ?? [], { stateDir, others: true, ...configured() });
 }
 
 /**
@@ -66,10 +66,13 @@ export function hostDevices(): { devices: Device[]; problems: string[] } {
  * @internal
  */
 
-// The host config's mode of a device, reading the file at most once.
-function configuredMode(): (device: Device) => DeviceMode {
+// What the host config says of a device, reading the file at most once.
+function configured(): Pick<JoinOptions, "modeOf" | "reservationOf"> {
   let config: HostConfig | undefined;
-  return (device) => modeOf((config ??= readHostConfig()), device);
+  return {
+    modeOf: (device) => modeOf((config ??= readHostConfig()), device),
+    reservationOf: (device) => reservationOf((config ??= readHostConfig()), device),
+  };
 }
 
 function call(read: () => NativeSnapshot): NativeSnapshot {

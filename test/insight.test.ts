@@ -113,7 +113,10 @@ const snapshot: NativeSnapshot = {
 
 describe("insight: snapshot model, rates, Prometheus", () => {
   const join = (others: boolean) =>
-    buildStats(snapshot, [device(0, "k0"), device(1, "k1")], { stateDir: "/s", others, modeOf: () => "exclusive", time: 5 });
+    buildStats(snapshot, [device(0, "k0"), device(1, "k1")], {
+      stateDir: "/s", others, modeOf: () => "exclusive", time: 5,
+      reservationOf: (d) => (d.id === 1 ? { users: ["alice"], groups: ["accel"] } : undefined),
+    });
 
   it("joins the arbiter's devices with discovery by key", () => {
     const s = join(true);
@@ -123,6 +126,7 @@ describe("insight: snapshot model, rates, Prometheus", () => {
     expect(used).to.include({ mode: "exclusive", bitstream: "b@1:abc", lessee: 42, ok: 11, failed: 2, busyNs: 3.5e9, waiting: 1 });
     expect(used!.users).to.deep.equal([42, 43]);
     expect(other).to.include({ bitstream: null, lessee: null });
+    expect(s.devices.map((d) => d.reservedFor)).to.deep.equal([undefined, { users: ["alice"], groups: ["accel"] }, undefined]);
     expect(s.processes).to.deep.equal([{ pid: 42, startTime: 1.7e12 }]);
     expect(join(false).devices.map((d) => d.key)).to.deep.equal(["k0", "k1"]);
   });

@@ -1,10 +1,11 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { modeOf, readHostConfig, stateDirectory } from "../src/config";
+import { currentIdentity, mayUse, modeOf, readHostConfig, reservationOf, stateDirectory, type Identity } from "../src/config";
 import type { Device } from "../src/device";
 import { InaccelError } from "../src/errors";
 import { selectDevices } from "../src/selection";
+import { runChild } from "./helpers/child";
 
 const device = (id: number, type: string, backend: string, platform: string, name: string): Device => ({
   id, key: `${backend}/${platform}/${name}/${id}`, backend, type, name, vendor: "v", version: "1", memory: 1, compiler: true,
@@ -70,5 +71,54 @@ describe("host configuration", () => {
       fs.writeFileSync(file, text);
       expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("code", "CONFIG_INVALID");
     }
+  });
+
+  it("reserves devices to users and groups, by name or number", () => {
+    const file = path.join(dir(), "config.json");
+    fs.writeFileSync(file, JSON.stringify({ devices: {
+      [host[0]!.key]: { users: ["alice", "1002"] }, "1": { groups: ["accel", "2001"], mode: "exclusive" }, "2": { users: [] },
+    } }));
+    const config = readHostConfig(file);
+    expect(host.map((d) => reservationOf(config, d))).to.deep.equal([
+      { users: ["alice", "1002"], groups: [] }, { users: [], groups: ["accel", "2001"] }, { users: [], groups: [] },
+    ]);
+    const who = (user: string, uid: number, gids: number[], groups: string[]): Identity => ({ user, uid, gids, groups });
+    const usable = (identity: Identity) => host.filter((d) => mayUse(config, d, identity)).map((d) => d.id);
+    expect(usable(who("alice", 1001, [100], ["users"]))).to.deep.equal([0]);
+    expect(usable(who("bob", 1002, [100], ["users"]))).to.deep.equal([0]);
+    expect(usable(who("carol", 1003, [100, 2000], ["users", "accel"]))).to.deep.equal([1]);
+    expect(usable(who("dave", 1004, [2001], []))).to.deep.equal([1]);
+    expect(usable(who("eve", 1005, [100], ["users"]))).to.deep.equal([]);
+    expect(modeOf(config, host[1]!)).to.equal("exclusive");
+    for (const bad of [{ users: "alice" }, { users: [""] }, { groups: [7] }]) {
+      fs.writeFileSync(file, JSON.stringify({ devices: { "0": bad } }));
+      expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("code", "CONFIG_INVALID");
+    }
+  });
+
+  it("knows this process's user and groups", () => {
+    const me = currentIdentity();
+    expect(me.uid).to.equal(process.getuid!());
+    expect(me.gids).to.include(process.getegid!());
+    const groupFile = path.join(dir(), "group");
+    fs.writeFileSync(groupFile, `wheel:x:${process.getegid!()}:\nother:x:999999:\nbroken line\n`);
+    expect(currentIdentity(groupFile).groups).to.deep.equal(["wheel"]);
+  });
+
+  it("a process uses only the devices reserved for it, and says so when none is", async () => {
+    const me = currentIdentity();
+    const file = path.join(dir(), "config.json");
+    const ids = async (devices: Record<string, unknown>) => {
+      fs.writeFileSync(file, JSON.stringify({ devices }));
+      return runChild(`const inaccel = require("./src/index"); try { console.log(JSON.stringify(inaccel.devices().map((d) => d.id))); }
+        catch (error) { console.log(error.message); }`, { INACCEL_CONFIG: file });
+    };
+    expect((await ids({ "1": { users: ["nobody-we-know"] } })).stdout.trim()).to.equal("[0]");
+    // inaccel devices lists every device of the host, with whom each is reserved for.
+    const listed = await runChild(`process.argv = [process.argv[0], "inaccel", "devices"]; require("./src/cli/main.ts");`, { INACCEL_CONFIG: file });
+    expect(listed.stdout).to.match(/│ 1 .*│ shared, for nobody-we-know\s*│/).and.match(/│ 0 .*│ shared\s*│/);
+    expect((await ids({ "1": { users: [me.user] }, "0": { groups: [String(me.gids[0])] } })).stdout.trim()).to.equal("[0,1]");
+    const none = await ids({ "0": { users: [] }, "1": { groups: ["no-such-group-here"] } });
+    expect(none.stdout.trim()).to.equal(`NO_DEVICE: the host configuration reserves every device for other users than ${me.user}`);
   });
 });

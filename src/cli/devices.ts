@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { pids, table } from "../insight/format";
 import { print, stateDirOption, type InsightOptions } from "../insight/cli";
+import type { Reservation } from "../config";
 import type { Stats } from "../insight/model";
 import { hostDevices, readStats } from "../stats";
 
@@ -28,6 +29,12 @@ export function register(program: Command): void {
     });
 }
 
+// `alice, 1001, group accel`: whom a device is reserved for.
+function reserved(reservation: Reservation): string {
+  const whom = [...reservation.users, ...reservation.groups.map((group) => `group ${group}`)];
+  return whom.length ? whom.join(", ") : "nobody";
+}
+
 function render(stats: Stats): string {
   const out = table(["id", "key", "type", "platform", "mode", "bitstream", "lessee", "users", "queue"]);
   for (const d of stats.devices) {
@@ -36,7 +43,7 @@ function render(stats: Stats): string {
       d.key,
       d.device?.type ?? "-",
       d.device?.platform.name ?? "-",
-      d.mode,
+      d.reservedFor ? `${d.mode}, for ${reserved(d.reservedFor)}` : d.mode,
       d.bitstream ?? "-",
       d.lessee ?? "-",
       pids(d.users),

@@ -1,4 +1,4 @@
-import type { DeviceMode } from "../config";
+import type { DeviceMode, Reservation } from "../config";
 import type { Device } from "../device";
 import type { NativeDeviceState, NativeSnapshot } from "../native";
 
@@ -23,6 +23,8 @@ export interface DeviceStats {
   /** Row of the arbiter's device table; null while no process has used the device. */
   index: number | null;
   mode: DeviceMode;
+  /** The users and groups the host configuration reserves the device for; absent: every user. */
+  reservedFor?: Reservation;
   /** Id of the bitstream the device is configured with, null when none. */
   bitstream: string | null;
   /** Bumped on every reconfiguration. */
@@ -67,6 +69,8 @@ export interface JoinOptions {
   others: boolean;
   /** The configured mode of a device no process has used yet. */
   modeOf(device: Device): DeviceMode;
+  /** Whom the host configuration reserves a device for (undefined: every user). */
+  reservationOf(device: Device): Reservation | undefined;
   time?: number;
 }
 
@@ -80,7 +84,9 @@ export function buildStats(snapshot: NativeSnapshot, devices: readonly Device[],
   const known = new Set(devices.map((device) => device.key));
   const listed = devices.map((device) => {
     const state = byKey.get(device.key);
-    return state ? fromState(state, device) : unused(device, options.modeOf(device));
+    const stats = state ? fromState(state, device) : unused(device, options.modeOf(device));
+    const reservedFor = options.reservationOf(device);
+    return reservedFor ? { ...stats, reservedFor } : stats;
   });
   const others = options.others ? snapshot.devices.filter((state) => !known.has(state.key)).map((state) => fromState(state)) : [];
   return {
