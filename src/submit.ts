@@ -30,8 +30,8 @@ export interface SubmitResult {
 
 // Work-items are launched in multiples of this; kernels guard the tail.
 const WORK_GROUP_MULTIPLE = 64;
-// At most this many work-items from a work-size expression (an argument is
-// bounded by its type already): 2^32 covers any real launch.
+// At most this many work-items from a work-size expression, which could
+// otherwise ask for any number: 2^32 covers any real launch.
 const MAX_WORK_ITEMS = 2 ** 32;
 const ACCESS = { r: 0, w: 1, rw: 2 } as const;
 
@@ -59,7 +59,7 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
     const { plan, first, workSize } = planFor(req.accelerator, options.device);
     // Bitstreams of one accelerator id share its signature: the first one types the arguments.
     const args = typeArguments(req.accelerator, first.arguments, values);
-    const size = globalSize(workSize, first.arguments, values);
+    const size = globalSize(req.accelerator, workSize, first.arguments, values);
     return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, size, slot, ...args));
   } catch (error) {
     return Promise.reject(fromNative(error));
@@ -140,7 +140,7 @@ function workSizeOf(kernel: ResolvedKernel): WorkSize {
 // without one are single work-item tasks (the FPGA style). The arguments
 // were checked by typeArguments, and metadata checks that an expression
 // names only integer scalars.
-function globalSize(workSize: WorkSize, specs: readonly ArgumentSpec[], values: readonly ArgValue[]): number {
+function globalSize(accelerator: string, workSize: WorkSize, specs: readonly ArgumentSpec[], values: readonly ArgValue[]): number {
   if (workSize === undefined) return 1;
   let items: number | bigint;
   if (typeof workSize === "number") {
@@ -153,10 +153,10 @@ function globalSize(workSize: WorkSize, specs: readonly ArgumentSpec[], values: 
     try {
       items = workSize.evaluate(scalars);
     } catch {
-      throw new InaccelError("BAD_ARGUMENT", `the work size "${workSize.text}" divides by zero`);
+      throw new InaccelError("BAD_ARGUMENT", `${accelerator}: the work size "${workSize.text}" divides by zero`);
     }
     if (items > MAX_WORK_ITEMS) {
-      throw new InaccelError("BAD_ARGUMENT", `the work size "${workSize.text}" is ${items}, more than ${MAX_WORK_ITEMS} work-items`);
+      throw new InaccelError("BAD_ARGUMENT", `${accelerator}: the work size "${workSize.text}" is ${items}, more than ${MAX_WORK_ITEMS} work-items`);
     }
   }
   return Math.ceil(Math.max(1, Number(items)) / WORK_GROUP_MULTIPLE) * WORK_GROUP_MULTIPLE;
