@@ -18,4 +18,4 @@ export { repository } from "./catalog";
 export { Repository } from "./repository";
 export { InaccelError, type ErrorCode } from "./errors";
 export type { Device, Platform } from "./device";
-export type { DeviceMode, HostConfig } from "./config";
+export type { DeviceConfig, DeviceMode, HostConfig, Reservation } from "./config";
