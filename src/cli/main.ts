@@ -10,7 +10,7 @@ import { register as registerRun } from "./run";
 import { register as registerBench } from "./bench";
 
 const program = new Command("inaccel")
-  .description("Accelerators as a function call: devices, bitstreams, monitoring")
+  .description("Accelerators as a function call: devices, bitstreams, monitoring, smoke tests and benchmarks")
   .showHelpAfterError();
 
 registerBitstream(program);
