@@ -1,6 +1,6 @@
 import type { Device } from "./device";
 import { InaccelError, fromNative } from "./errors";
-import { currentIdentity, mayUse, modeOf, readHostConfig, stateDirectory } from "./config";
+import { currentIdentity, mayUse, modeOf, readHostConfig, reservationOf, stateDirectory } from "./config";
 import { InFlight } from "./inflight";
 import { native, type Native, type NativeProblem } from "./native";
 import { selectDevices } from "./selection";
@@ -70,9 +70,10 @@ function open(): Runtime {
     throw new InaccelError("NO_DEVICE", `INACCEL_DEVICES="${process.env.INACCEL_DEVICES ?? ""}" selects none of the ${all.length} devices`);
   }
   const config = readHostConfig();
-  const who = currentIdentity();
-  const devices = selected.filter((device) => mayUse(config, device, who));
-  if (devices.length === 0) {
+  // Who this process is matters only where a device is reserved (it reads /etc/group).
+  const who = selected.some((device) => reservationOf(config, device)) ? currentIdentity() : undefined;
+  const devices = who ? selected.filter((device) => mayUse(config, device, who)) : selected;
+  if (who && devices.length === 0) {
     throw new InaccelError("NO_DEVICE", `the host configuration reserves every device ${process.env.INACCEL_DEVICES ? "INACCEL_DEVICES selects " : ""}for other users than ${who.user}`);
   }
   const stateDir = stateDirectory(config);
