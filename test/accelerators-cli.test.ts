@@ -4,10 +4,7 @@ import { expect } from "chai";
 import * as inaccel from "../src/index";
 import { runTrial } from "../src/cli/run";
 import { TRIALS } from "../src/reference";
-import { runChild } from "./helpers/child";
-
-const cli = (...args: string[]) =>
-  runChild(`process.argv = [process.argv[0], "inaccel", ...${JSON.stringify(args)}]; require("./src/cli/main.ts");`);
+import { cli } from "./repository-helpers";
 
 describe("inaccel run", () => {
   const sizes: Record<string, number> = {
@@ -39,14 +36,14 @@ describe("inaccel run", () => {
   });
 
   it("runs from the command line, exit code 0 on PASS, 1 on errors", async () => {
-    const pass = await cli("run", "linalg.gemm", "--size", "33", "--seed", "5");
-    expect(pass.code, pass.stderr).to.equal(0);
+    const pass = cli(["run", "linalg.gemm", "--size", "33", "--seed", "5"]);
+    expect(pass.status, pass.stderr).to.equal(0);
     expect(pass.stdout).to.match(/^PASS linalg\.gemm 33x33x33 on device \d .* ms.*; seed 5\n$/);
-    const unknown = await cli("run", "nothing.here");
-    expect(unknown.code).to.equal(1);
+    const unknown = cli(["run", "nothing.here"]);
+    expect(unknown.status).to.equal(1);
     expect(unknown.stderr).to.contain("UNKNOWN_ACCELERATOR");
-    const badSize = await cli("run", "linalg.gemm", "--size", "0");
-    expect(badSize.code).to.not.equal(0);
+    const badSize = cli(["run", "linalg.gemm", "--size", "0"]);
+    expect(badSize.status).to.not.equal(0);
     expect(badSize.stderr).to.contain("expected an integer >= 1");
   });
 });

@@ -6,11 +6,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { benchAccelerator } from "../src/cli/bench";
 import { Repository } from "../src/repository";
-import { runChild } from "./helpers/child";
-import { cleanup, editMetadata, expectError, PROJECT, sha256, tempDir } from "./repository-helpers";
-
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  runChild(`process.argv = [process.argv[0], "inaccel", ...${JSON.stringify(args)}]; require("./src/cli/main.ts");`, env);
+import { cleanup, cli, editMetadata, expectError, PROJECT, sha256, tempDir } from "./repository-helpers";
 
 describe("inaccel bench", function () {
   this.timeout(60000);
@@ -44,8 +40,8 @@ describe("inaccel bench", function () {
   });
 
   it("prints a table or JSON, and exits 1 when a device computes wrong results", async () => {
-    const table = await cli(["bench", "--size", "64", "--seconds", "0.05"]);
-    expect(table.code, table.stderr).to.equal(0);
+    const table = cli(["bench", "--size", "64", "--seconds", "0.05"]);
+    expect(table.status, table.stderr).to.equal(0);
     expect(table.stdout).to.match(/^vector\.addition 64 \(768 bytes of arguments\), 8 in flight per device, 0\.05 s per phase; all together: [\d.]+ × the fastest one\n/);
     expect(table.stdout.match(/PASS/g)).to.have.length(3);
 
@@ -60,18 +56,18 @@ describe("inaccel bench", function () {
       json.files = [{ path: "vadd.cl", sha256: sha256(source) }];
     });
     await new Repository({ root, system: [] }).install(broken);
-    const wrong = await cli(["bench", "--size", "64", "--seconds", "0.05", "--device", "0", "--json"], { INACCEL_REPOSITORY: root });
-    expect(wrong.code, wrong.stderr).to.equal(1);
+    const wrong = cli(["bench", "--size", "64", "--seconds", "0.05", "--device", "0", "--json"], { INACCEL_REPOSITORY: root });
+    expect(wrong.status, wrong.stderr).to.equal(1);
     const report = JSON.parse(wrong.stdout) as { rows: Array<{ ok: boolean; check: string }> };
     expect(report.rows).to.have.length(1);
     expect(report.rows[0]!.ok).to.equal(false);
     expect(report.rows[0]!.check).to.match(/^device 0: \d+ of 64 differ, first \[\d+\]/);
-    const unchecked = await cli(["bench", "--size", "64", "--seconds", "0.05", "--device", "0", "--no-check", "--json"], { INACCEL_REPOSITORY: root });
-    expect(unchecked.code, unchecked.stderr).to.equal(0);
+    const unchecked = cli(["bench", "--size", "64", "--seconds", "0.05", "--device", "0", "--no-check", "--json"], { INACCEL_REPOSITORY: root });
+    expect(unchecked.status, unchecked.stderr).to.equal(0);
     expect((JSON.parse(unchecked.stdout) as { rows: Array<{ checked: boolean }> }).rows[0]!.checked).to.equal(false);
 
-    const bad = await cli(["bench", "--seconds", "0"]);
-    expect(bad.code).to.not.equal(0);
+    const bad = cli(["bench", "--seconds", "0"]);
+    expect(bad.status).to.not.equal(0);
     expect(bad.stderr).to.contain("expected seconds above 0");
   });
 });

@@ -6,6 +6,7 @@ import type { Device } from "../src/device";
 import { InaccelError } from "../src/errors";
 import { selectDevices } from "../src/selection";
 import { runChild } from "./helpers/child";
+import { cli } from "./repository-helpers";
 
 const device = (id: number, type: string, backend: string, platform: string, name: string): Device => ({
   id, key: `${backend}/${platform}/${name}/${id}`, backend, type, name, vendor: "v", version: "1", memory: 1, compiler: true,
@@ -115,7 +116,7 @@ describe("host configuration", () => {
     };
     expect((await ids({ "1": { users: ["nobody-we-know"] } })).stdout.trim()).to.equal("[0]");
     // inaccel devices lists every device of the host, with whom each is reserved for.
-    const listed = await runChild(`process.argv = [process.argv[0], "inaccel", "devices"]; require("./src/cli/main.ts");`, { INACCEL_CONFIG: file });
+    const listed = cli(["devices"], { INACCEL_CONFIG: file });
     expect(listed.stdout).to.match(/│ 1 .*│ shared, for nobody-we-know\s*│/).and.match(/│ 0 .*│ shared\s*│/);
     expect((await ids({ "1": { users: [me.user] }, "0": { groups: [String(me.gids[0])] } })).stdout.trim()).to.equal("[0,1]");
     const none = await ids({ "0": { users: [] }, "1": { groups: ["no-such-group-here"] } });
