@@ -1,6 +1,6 @@
-// Large requests of element-wise kernels in chunks over several queues:
-// OpenclDevice::chunks and runChunked (the rest of the class is in
-// opencl_device.cc).
+// Large requests over several queues: those of element-wise kernels in
+// chunks (OpenclDevice::chunks, runChunked), the others a request per queue
+// (spreads). The rest of the class is in opencl_device.cc.
 #include <algorithm>
 #include <cstring>
 
@@ -14,12 +14,13 @@ namespace {
 
 // Chunking: requests of element-wise kernels whose buffers come to at least
 // kChunkMinBytes run as about kChunkBytes of data per chunk, at most
-// kMaxChunks chunks, over kQueues queues. The hand-tuned `chunked` bench
+// kMaxChunks chunks, over the kQueues queues. The hand-tuned `chunked` bench
 // variant measured 4 chunks at 1 Mi floats and 16 at 64 Mi over 3 queues.
-constexpr size_t kQueues = 3;
 constexpr size_t kChunkMinBytes = 8u << 20;
 constexpr size_t kChunkBytes = 3u << 20;
 constexpr size_t kMaxChunks = 16;
+// Other requests that move at least this much go round the queues.
+constexpr size_t kSpreadMinBytes = 1u << 20;
 
 // A work-size scalar's value (int or long, as the kernel declares it); 0
 // for any other width or a value below 1.
@@ -62,18 +63,35 @@ size_t OpenclDevice::chunks(const RunItem& item) const {
   return count >= 2 ? count : 0;
 }
 
+void OpenclDevice::ensureQueues() {
+  if (queues_.empty()) queues_.push_back(queue_);
+  while (queues_.size() < kQueues) {
+    cl_int status = CL_SUCCESS;
+    cl_command_queue queue = api().clCreateCommandQueue(context_, device_, 0, &status);
+    check(status, "clCreateCommandQueue");
+    queues_.push_back(queue);
+  }
+}
+
+// Like chunks(), only where every buffer moves through a device buffer of
+// its own, and whole: at least kSpreadMinBytes of them.
+bool OpenclDevice::spreads(const RunItem& item) const {
+  if (!stage_) return false;
+  size_t total = 0;
+  for (const Arg& arg : *item.args) {
+    if (arg.kind != Arg::Kind::Buffer) continue;
+    if (inPlace(arg) || arg.memoryBank >= 0) return false;
+    total += arg.bytes;
+  }
+  return total >= kSpreadMinBytes;
+}
+
 // Enqueues `item` as `count` chunks of work-items, chunk c on queue c % 3:
 // its inputs' slices written, the kernel launched over them with a global
 // offset and the work size set to the chunk's end, its outputs' slices read.
 void OpenclDevice::runChunked(const RunItem& item, size_t count) {
   const Api& cl = api();
-  if (queues_.empty()) queues_.push_back(queue_);
-  while (queues_.size() < kQueues) {
-    cl_int status = CL_SUCCESS;
-    cl_command_queue queue = cl.clCreateCommandQueue(context_, device_, 0, &status);
-    check(status, "clCreateCommandQueue");
-    queues_.push_back(queue);
-  }
+  ensureQueues();
   const std::vector<Arg>& args = *item.args;
   const size_t sizeArg = static_cast<size_t>(item.chunkArg);
   const size_t n = scalarCount(args[sizeArg].scalar);

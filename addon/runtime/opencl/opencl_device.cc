@@ -196,15 +196,17 @@ const OpenclDevice::Kernel& OpenclDevice::kernel(const std::string& name) {
 // Device memory for each buffer argument of `item`: the host pages
 // themselves where the device shares them, else a staged slice for a small
 // argument, else a pooled buffer whose write is enqueued now.
-OpenclDevice::Bound OpenclDevice::bind(const RunItem& item, size_t request) {
+OpenclDevice::Bound OpenclDevice::bind(const RunItem& item, size_t request,
+                                       cl_command_queue queue) {
   const Api& cl = api();
   const std::vector<Arg>& args = *item.args;
-  Bound bound{std::vector<cl_mem>(args.size(), nullptr), std::vector<bool>(args.size(), false)};
+  Bound bound{std::vector<cl_mem>(args.size(), nullptr), std::vector<bool>(args.size(), false),
+              queue};
   for (size_t i = 0; i < args.size(); ++i) {
     const Arg& arg = args[i];
     if (arg.kind != Arg::Kind::Buffer) continue;
     const bool wrap = inPlace(arg);
-    if (!wrap && stage_ && arg.memoryBank < 0) {
+    if (!wrap && stage_ && arg.memoryBank < 0 && queue == queue_) {
       bound.memory[i] = staging_.place(arg, request);
       bound.staged[i] = bound.memory[i] != nullptr;
       if (bound.staged[i]) continue;
@@ -219,7 +221,7 @@ OpenclDevice::Bound OpenclDevice::bind(const RunItem& item, size_t request) {
     // On a wrapped buffer this is a no-op copy onto itself that still tells
     // the runtime the host wrote the pages.
     if (arg.access != Access::Write && arg.bytes > 0) {
-      check(cl.clEnqueueWriteBuffer(queue_, bound.memory[i], CL_FALSE, 0, arg.bytes, arg.host, 0,
+      check(cl.clEnqueueWriteBuffer(queue, bound.memory[i], CL_FALSE, 0, arg.bytes, arg.host, 0,
                                     nullptr, nullptr),
             "clEnqueueWriteBuffer");
     }
@@ -249,7 +251,7 @@ void OpenclDevice::launch(const RunItem& item, const Bound& bound) {
   // work-items. A single work-item task otherwise launches alone.
   const size_t local = entry.required || items > 1 ? entry.local : 0;
   const size_t global = local ? (items + local - 1) / local * local : items;
-  check(cl.clEnqueueNDRangeKernel(queue_, entry.kernel, 1, nullptr, &global,
+  check(cl.clEnqueueNDRangeKernel(bound.queue, entry.kernel, 1, nullptr, &global,
                                   local ? &local : nullptr, 0, nullptr, nullptr),
         "clEnqueueNDRangeKernel");
 }
@@ -268,7 +270,7 @@ bool OpenclDevice::readBack(const RunItem& item, const Bound& bound, bool wait) 
   }
   for (size_t i = 0; i < args.size(); ++i) {
     if (!isOutput(i)) continue;
-    check(api().clEnqueueReadBuffer(queue_, bound.memory[i], wait && i == last ? CL_TRUE : CL_FALSE,
+    check(api().clEnqueueReadBuffer(bound.queue, bound.memory[i], wait && i == last ? CL_TRUE : CL_FALSE,
                                     0, args[i].bytes, args[i].host, 0, nullptr, nullptr),
           "clEnqueueReadBuffer");
   }
@@ -277,8 +279,10 @@ bool OpenclDevice::readBack(const RunItem& item, const Bound& bound, bool wait) 
 
 // Every request is enqueued before the one wait: the device overlaps one
 // request's transfers with the next one's, and the host waits once. First
-// the chunked requests, over all the queues; then, on queue_, each other
-// request's own writes and the staged inputs, the kernels, the reads.
+// the chunked requests, over all the queues; then each other request's own
+// writes and the staged inputs, the kernels, the reads: on queue_, but
+// large requests a queue each in turn (one's upload beside another's
+// kernel or download).
 void OpenclDevice::runMany(const std::vector<RunItem>& items,
                            std::vector<std::exception_ptr>& errors) {
   errors.assign(items.size(), nullptr);
@@ -305,25 +309,35 @@ void OpenclDevice::runMany(const std::vector<RunItem>& items,
     chunked[j] = anyChunked = true;
     runChunked(items[j], count);
   });
-  each([&](size_t j) { bound[j] = bind(items[j], j); });
+  bool anySpread = false;
+  size_t spread = 0;
+  each([&](size_t j) {
+    cl_command_queue queue = queue_;
+    if (spreads(items[j])) {
+      ensureQueues();
+      queue = queues_[spread++ % kQueues];
+      anySpread = anySpread || queue != queue_;
+    }
+    bound[j] = bind(items[j], j, queue);
+  });
   try {
     staging_.upload();
   } catch (...) {
     errors.assign(items.size(), std::current_exception());
   }
   each([&](size_t j) { launch(items[j], bound[j]); });
-  // The last read blocks (it returns sooner than clFinish on NVIDIA's
-  // OpenCL: 23 vs 34 us per tiny request on an H100): the staged one if
-  // any, else the last request's own.
+  // The last read on queue_ blocks (it returns sooner than clFinish on
+  // NVIDIA's OpenCL: 23 vs 34 us per tiny request on an H100): the staged
+  // one if any, else the last request's own.
   size_t lastOk = items.size();
   for (size_t j = 0; j < items.size(); ++j) {
-    if (!errors[j] && !chunked[j]) lastOk = j;
+    if (!errors[j] && !chunked[j] && bound[j].queue == queue_) lastOk = j;
   }
   bool waited = false;
   bool staged = false;
   try {
     staged = staging_.hasOutputs();
-    each([&](size_t j) { waited = readBack(items[j], bound[j], !staged && j == lastOk); });
+    each([&](size_t j) { waited = readBack(items[j], bound[j], !staged && j == lastOk) || waited; });
     if (staged) waited = staging_.download();
   } catch (...) {
     const std::exception_ptr error = std::current_exception();
@@ -333,7 +347,7 @@ void OpenclDevice::runMany(const std::vector<RunItem>& items,
     waited = false;
   }
   cl_int status = waited ? CL_SUCCESS : cl.clFinish(queue_);
-  for (size_t q = 1; anyChunked && q < queues_.size(); ++q) {
+  for (size_t q = 1; (anyChunked || anySpread) && q < queues_.size(); ++q) {
     const cl_int finished = cl.clFinish(queues_[q]);
     if (status == CL_SUCCESS) status = finished;
   }

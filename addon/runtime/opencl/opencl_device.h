@@ -50,12 +50,19 @@ class OpenclDevice : public Device {
   struct Bound {
     std::vector<cl_mem> memory;
     std::vector<bool> staged;
+    cl_command_queue queue = nullptr;  // where its transfers and kernel go
   };
-  Bound bind(const RunItem& item, size_t request);
+  // `queue` queue_ stages small arguments; another moves every buffer itself.
+  Bound bind(const RunItem& item, size_t request, cl_command_queue queue);
   void launch(const RunItem& item, const Bound& bound);
   bool readBack(const RunItem& item, const Bound& bound, bool wait);
   size_t chunks(const RunItem& item) const;
   void runChunked(const RunItem& item, size_t count);
+  // Whether `item` moves enough through buffers of its own to go to a
+  // queue of its own, beside the batch's other large requests.
+  bool spreads(const RunItem& item) const;
+  // Makes queues_ (queue_ and kQueues - 1 more) on first use.
+  void ensureQueues();
 
   cl_platform_id platform_;
   cl_device_id device_;
@@ -64,8 +71,10 @@ class OpenclDevice : public Device {
   cl_context context_ = nullptr;
   cl_command_queue queue_ = nullptr;
   // queue_ and two more, made on first use: the chunks of a large
-  // element-wise request go round them, so that one chunk's upload runs
-  // beside another's download (PCIe is full duplex).
+  // element-wise request, and a batch's other large requests, go round
+  // them, so that one's upload runs beside another's kernel or download
+  // (PCIe is full duplex).
+  static constexpr size_t kQueues = 3;
   std::vector<cl_command_queue> queues_;
   cl_program program_ = nullptr;
   std::string configured_;
