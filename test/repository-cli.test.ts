@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { cleanup, cli, copyFixture, editMetadata, FIXTURES, tempDir } from "./repository-helpers";
+import { cleanup, cli, copyFixture, editMetadata, FIXTURES, PROJECT, tempDir, TSX } from "./repository-helpers";
 
 describe("repository: inaccel bitstream CLI", function () {
   this.timeout(120000);
@@ -65,6 +66,30 @@ describe("repository: inaccel bitstream CLI", function () {
     const verify = cli(["bitstream", "verify"], env);
     expect(verify.status).to.equal(1);
     expect(verify.stdout).to.match(/^FAIL fixture@1\.2\.0 .*\n +CHECKSUM_MISMATCH: .*scale\.cl/m);
+  });
+
+  it("list names on stderr the folders it left out, and exits 0", () => {
+    const env = { INACCEL_REPOSITORY: tempDir(), INACCEL_SYSTEM_REPOSITORIES: "" };
+    expect(cli(["bitstream", "install", path.join(FIXTURES, "scale")], env).status).to.equal(0);
+    const metadata = path.join(env.INACCEL_REPOSITORY, "fixture", "1.2.0", "bitstream.json");
+    fs.chmodSync(metadata, 0o644);
+    fs.writeFileSync(metadata, "{");
+    for (const args of [["bitstream", "list"], ["bitstream", "list", "--json"]]) {
+      const list = cli(args, env);
+      expect(list.status, list.stderr).to.equal(0);
+      expect(list.stdout).not.to.contain("fixture");
+      expect(list.stderr).to.match(/^inaccel: left out 1 folder whose metadata could not be read \(`inaccel bitstream verify` checks them\):\n {2}BITSTREAM_INVALID: .*fixture\/1\.2\.0\/bitstream\.json: malformed JSON/);
+    }
+  });
+
+  it("stops quietly, with SIGPIPE's status, when its reader is gone (| head)", () => {
+    // `true` exits long before the CLI has started, so every write fails with EPIPE.
+    const main = path.join(PROJECT, "src", "cli", "main.ts");
+    const piped = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" ${TSX.join(" ")} "${main}" bitstream verify | true`], {
+      cwd: PROJECT, encoding: "utf8",
+    });
+    expect(piped.stderr).to.equal("");
+    expect(piped.status).to.equal(141);
   });
 
   it("reports errors as one line and exit status 1", () => {

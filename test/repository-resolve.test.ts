@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { CANDIDATES_TTL_MS, Repository } from "../src/repository";
@@ -131,4 +132,29 @@ describe("repository: resolution", () => {
       /com\.inaccel\.vector\.addition exists in com\.inaccel\.vector@2 for xilinx\/u250\/xdma_201830\.2 \(binary\), but no device fits it; devices: 0 "pthread-cpu"/);
     expect(repo.resolve("com.inaccel.vector.addition", cpu)).to.equal(undefined);
   });
+
+  it("UNKNOWN_ACCELERATOR names the folders it could not read; unreadable() lists them, list() leaves them out", async () => {
+    const root = tempDir();
+    const repo = new Repository({ root, system: [] });
+    const installed = await repo.install(path.join(FIXTURES, "scale"));
+    expect(repo.unreadable()).to.deep.equal([]);
+    fs.chmodSync(path.join(installed.path, "bitstream.json"), 0o644);
+    fs.writeFileSync(path.join(installed.path, "bitstream.json"), "{");
+    expect(repo.unreadable()).to.deep.equal([{
+      path: installed.path,
+      problem: `BITSTREAM_INVALID: ${path.join(installed.path, "bitstream.json")}: malformed JSON: ${jsonError("{")}`,
+    }]);
+    expect(repo.list().map((summary) => summary.id)).not.to.include("fixture");
+    await expectError(() => repo.candidates("fixture.scale", [cpu]), "UNKNOWN_ACCELERATOR",
+      /no bitstream provides fixture\.scale; available: .*; 1 bitstream folder could not be read \(`inaccel bitstream verify` checks them\): BITSTREAM_INVALID: .*bitstream\.json: malformed JSON/);
+  });
 });
+
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`${text} parses`);
+}

@@ -39,15 +39,19 @@ export function register(program: Command): void {
 
   group
     .command("list")
-    .description("list the bitstreams of every repository, in the order resolution prefers them")
+    .description("list the bitstreams of every repository, in the order resolution prefers them (folders that cannot be read: on stderr)")
     .option("--json", "print JSON instead of a table")
     .action((options: { json?: boolean }, command: Command) => {
-      const list = repositoryOf(command).list();
-      if (options.json) {
-        print(JSON.stringify(list, null, 2));
-        return;
+      const repository = repositoryOf(command);
+      const list = repository.list();
+      if (options.json) print(JSON.stringify(list, null, 2));
+      else print(table(list));
+      const unreadable = repository.unreadable();
+      if (unreadable.length) {
+        const folders = unreadable.length === 1 ? "1 folder" : `${unreadable.length} folders`;
+        process.stderr.write(`inaccel: left out ${folders} whose metadata could not be read (\`inaccel bitstream verify\` checks them):\n`);
+        for (const folder of unreadable) process.stderr.write(`  ${folder.problem}\n`);
       }
-      print(table(list));
     });
 
   group

@@ -21,6 +21,13 @@ registerDashboard(program);
 registerRun(program);
 registerBench(program);
 
+// Output piped into a reader that stops early (`| head`): stop quietly,
+// with the status of a process that SIGPIPE ended, as C tools do.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(128 + 13);
+});
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof InaccelError) {
     process.stderr.write(`inaccel: ${error.message}\n`);

@@ -5,10 +5,11 @@ import { installBitstream } from "./install";
 import { DEFAULT_LIMITS, type Limits } from "./limits";
 import { kernelCandidates, resolveKernel } from "./resolve";
 import { contents, removeBitstreams, summarize, verifyAll, type Entry, type RepositoryDir } from "./store";
-import type { BitstreamSummary, InstallResult, ResolvedKernel, VerifyResult } from "./types";
+import type { BitstreamSummary, InstallResult, ResolvedKernel, UnreadableFolder, VerifyResult } from "./types";
 
 export type {
-  ArgumentSpec, BitstreamRef, BitstreamSummary, InstallResult, ResolvedKernel, ScalarType, TargetPlatform, VerifyResult,
+  ArgumentSpec, BitstreamRef, BitstreamSummary, InstallResult, ResolvedKernel, ScalarType, TargetPlatform,
+  UnreadableFolder, VerifyResult,
 } from "./types";
 export { typeArguments, type ArgValue, type TypedArg } from "./arguments";
 export type { Limits } from "./limits";
@@ -106,6 +107,15 @@ export class Repository {
   }
 
   /**
+   * The bitstream folders of every repository whose metadata could not be
+   * read, which {@link list} and resolution leave out; {@link verify} says
+   * the same and checks the rest.
+   */
+  unreadable(): UnreadableFolder[] {
+    return this.dirs().flatMap((dir) => contents(dir, this.limits).broken.map((folder) => ({ ...folder })));
+  }
+
+  /**
    * Removes `bitstreamId` (all its versions) or `bitstreamId@version` from
    * `root` and returns what was removed. NOT_FOUND when nothing matches;
    * PERMISSION_DENIED when it exists only in a read-only repository.
@@ -134,7 +144,8 @@ export class Repository {
   /**
    * For each device, by `device.id`, the kernel of `acceleratorId` that fits
    * it. Throws UNKNOWN_ACCELERATOR, listing the accelerators that exist and
-   * their platforms, when no device has one.
+   * their platforms, and the folders that could not be read, when no
+   * device has one.
    */
   candidates(acceleratorId: string, devices: readonly Device[]): ReadonlyMap<number, ResolvedKernel> {
     // submit() asks this for every request: listing the folders costs 0.15-0.4 ms,
@@ -145,7 +156,7 @@ export class Repository {
     const now = Date.now();
     const cached = this.resolved.get(acceleratorId);
     if (cached && now - cached.at < CANDIDATES_TTL_MS && cached.devices === devices) return cached.kernels;
-    const kernels = kernelCandidates(acceleratorId, devices, this.entries());
+    const kernels = kernelCandidates(acceleratorId, devices, this.entries(), () => this.unreadable());
     this.resolved.set(acceleratorId, { at: now, devices, kernels });
     return kernels;
   }

@@ -3,7 +3,7 @@ import { InaccelError } from "../errors";
 import type { KernelInfo } from "./metadata";
 import { compareVersions, fits, platformLabel } from "./platform";
 import type { Entry } from "./store";
-import type { ResolvedKernel } from "./types";
+import type { ResolvedKernel, UnreadableFolder } from "./types";
 
 /** A kernel offering an accelerator, with the bitstream holding it. */
 interface Offer {
@@ -63,9 +63,12 @@ export function resolveKernel(accelerator: string, device: Device, entries: read
 /**
  * The best kernel of `accelerator` for each device that has one, by device
  * id. Throws UNKNOWN_ACCELERATOR, saying what exists and for which
- * platforms, when no device has one.
+ * platforms, and which folders could not be read (`unreadable`, asked only
+ * then), when no device has one.
  */
-export function kernelCandidates(accelerator: string, devices: readonly Device[], entries: readonly Entry[]): Map<number, ResolvedKernel> {
+export function kernelCandidates(
+  accelerator: string, devices: readonly Device[], entries: readonly Entry[], unreadable: () => UnreadableFolder[],
+): Map<number, ResolvedKernel> {
   const all = offers(accelerator, entries);
   const result = new Map<number, ResolvedKernel>();
   for (const device of devices) {
@@ -78,9 +81,21 @@ export function kernelCandidates(accelerator: string, devices: readonly Device[]
     : "none";
   if (all.length) {
     const targets = all.map(({ entry }) => `${entry.summary.id}@${entry.summary.version} for ${platformLabel(entry.summary.platform)} (${entry.summary.format})`);
-    throw new InaccelError("UNKNOWN_ACCELERATOR", `${accelerator} exists in ${targets.join(", ")}, but no device fits it; devices: ${deviceList}`);
+    throw new InaccelError("UNKNOWN_ACCELERATOR",
+      `${accelerator} exists in ${targets.join(", ")}, but no device fits it; devices: ${deviceList}${unreadableNote(unreadable())}`);
   }
-  throw new InaccelError("UNKNOWN_ACCELERATOR", `no bitstream provides ${accelerator}; available: ${available(entries)}`);
+  throw new InaccelError("UNKNOWN_ACCELERATOR",
+    `no bitstream provides ${accelerator}; available: ${available(entries)}${unreadableNote(unreadable())}`);
+}
+
+/** `; 2 bitstream folders could not be read ...: <why>, <why>`, the first 3; empty when none. */
+function unreadableNote(folders: readonly UnreadableFolder[]): string {
+  if (!folders.length) return "";
+  // Each problem names its file or folder.
+  const shown = folders.slice(0, 3).map((folder) => folder.problem).join("; ");
+  const more = folders.length > 3 ? ` and ${folders.length - 3} more` : "";
+  const count = folders.length === 1 ? "1 bitstream folder" : `${folders.length} bitstream folders`;
+  return `; ${count} could not be read (\`inaccel bitstream verify\` checks them): ${shown}${more}`;
 }
 
 /** `vector.addition (opencl/any), ...`, at most 40 of them. */

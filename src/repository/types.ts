@@ -90,6 +90,14 @@ export interface BitstreamSummary {
   readOnly: boolean;
 }
 
+/** A bitstream folder whose metadata could not be read: listing and resolution leave it out. */
+export interface UnreadableFolder {
+  /** Absolute path of the folder. */
+  path: string;
+  /** Why, one line. */
+  problem: string;
+}
+
 /** What `install()` did. */
 export interface InstallResult extends BitstreamSummary {
   /** False when the same content was installed already (nothing changed). */
