@@ -155,6 +155,34 @@ describe("arbiter: processes sharing two devices", function () {
     idle!.child.kill();
   });
 
+  it("busy processes of two bitstreams stay on their cards when the ranks shift", async () => {
+    // Slots 0 (vadd), 1 (gemm) and 2 (vadd) have homes 0, 1 and 0: one device
+    // holds the vector bitstream, the other linalg. With slot 0 gone, slot 1's
+    // home is the vector device and slot 2's the linalg one; going there would
+    // reconfigure both cards for nothing.
+    const stateDir = freshStateDir();
+    const count = 30000;  // at most 16 per 2 ms: seconds after the kill
+    const started: Sharer[] = [];
+    for (const role of ["vadd", "gemm", "vadd"]) {
+      started.push(sharer({ ...busy(stateDir, count), SHARER_ROLE: role, SHARER_PACE_MS: "2" }));
+      await started[started.length - 1]!.waitFor("READY");
+    }
+    const [first, gemm, vadd] = started as [Sharer, Sharer, Sharer];
+    for (const s of started) s.child.stdin!.write("go\n");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const before = native().inspect(stateDir).devices;
+    expect(before.map((d) => d.bitstream.split("@")[0]).sort(), "one bitstream per device").to.deep.equal(["linalg", "vector"]);
+    const reconfigured = (devices: typeof before) => devices.reduce((sum, d) => sum + d.reconfigurations, 0);
+    // Until the first is done: the other, alone then, rightly spreads over both.
+    await Promise.race([gemm.waitFor("DONE", 150000), vadd.waitFor("DONE", 150000)]);
+    const after = native().inspect(stateDir).devices;
+    const [gemmCounts, vaddCounts] = await Promise.all([doneCounts(gemm), doneCounts(vadd)]);
+    expect(reconfigured(after) - reconfigured(before), JSON.stringify({ before, after, gemmCounts, vaddCounts })).to.equal(0);
+    expect(after.map((d) => d.bitstream)).to.deep.equal(before.map((d) => d.bitstream));
+  });
+
   it("chaos: children SIGKILLed every ~50 ms; survivors finish correctly, nothing stays held", async () => {
     // The scenario the GPU runs use (test/helpers/chaos-run.cjs), smaller.
     const child = spawn(process.execPath, [path.join(__dirname, "helpers", "chaos-run.cjs")], {

@@ -18,7 +18,10 @@ constexpr uint64_t kReconfigurePenalty = 8;
 // switches), so busy processes keep to cards of their own and spill over
 // only when their own card is this far behind (four batches of the
 // worker's pipeline). A process alone balances by queue depth over all
-// the cards.
+// the cards. When the home holds another bitstream (not none) and other
+// devices hold the request's, those are home instead: ranks shift whenever
+// a process before this one stops, and moving would reconfigure two cards
+// (seconds each on an FPGA) for a placement no better than the one it has.
 constexpr uint64_t kAwayPenalty = 64;
 // Others' requests seen on a device keep the homes in force this long,
 // since a busy process's queue empties and fills many times a millisecond.
@@ -55,6 +58,15 @@ uint32_t Engine::choose(const Job& job, uint64_t now) const {
     home_ = arbiter_.rank() % devices_.size();
     homeAt_ = now;
   }
+  // Home is home_, unless home_ holds another bitstream and another device
+  // holds this plan's: then the devices that hold it.
+  bool homeHasOther = false, someHaveIt = false;
+  for (size_t i = 0; crowded && i < n; ++i) {
+    const bool has = views[i].bitstreamHash == candidates[i].bitstreamHash;
+    if (candidates[i].device == home_) homeHasOther = !has && views[i].bitstreamHash != 0;
+    someHaveIt = someHaveIt || has;
+  }
+  const bool followBitstream = homeHasOther && someHaveIt;
   uint64_t best = std::numeric_limits<uint64_t>::max();
   uint32_t chosen = std::numeric_limits<uint32_t>::max();
   for (size_t k = 0; k < n; ++k) {
@@ -62,9 +74,11 @@ uint32_t Engine::choose(const Job& job, uint64_t now) const {
     const Candidate& candidate = candidates[i];
     const DeviceView& view = views[i];
     if (view.mode == DeviceMode::Exclusive && !view.leasedByMe) continue;
+    const bool ready = view.bitstreamHash == candidate.bitstreamHash;
     uint64_t score = view.queueDepth;
-    if (view.bitstreamHash != candidate.bitstreamHash) score += kReconfigurePenalty;
-    if (crowded && candidate.device != home_) score += kAwayPenalty;
+    if (!ready) score += kReconfigurePenalty;
+    const bool atHome = followBitstream ? ready : candidate.device == home_;
+    if (crowded && !atHome) score += kAwayPenalty;
     // Another process's whole-card lease: wait there only if nothing else fits.
     if (view.leasedByOther) score += std::numeric_limits<uint32_t>::max();
     if (score < best) {

@@ -1,9 +1,9 @@
 // A sharing process for the multi-process tests, driven by environment:
 //   SHARER_ROLE=vadd   SHARER_COUNT=n [SHARER_INFLIGHT=k]  runs n checked vadds
-//                      (printing "READY" once the first one is back), each of the
-//                      k lanes pausing SHARER_PACE_MS between its requests; with
-//                      SHARER_GO=stdin, the rest wait after READY for a line on stdin
-//   SHARER_ROLE=gemm   SHARER_COUNT=n                      runs n checked small gemms
+//   SHARER_ROLE=gemm   SHARER_COUNT=n [SHARER_INFLIGHT=k]  runs n checked small gemms
+//                      Either prints "READY" once the first one is back, then runs
+//                      the rest in k lanes, each pausing SHARER_PACE_MS between its
+//                      requests; with SHARER_GO=stdin, only after a line on stdin.
 //   SHARER_ROLE=lease  SHARER_DEVICE=id                    leases a device whole, then idles
 // It prints one line per event: "READY", "LEASED", "DONE <n> <json of device id -> count>",
 // "WRONG <detail>" or "ERROR <code> <message>".
@@ -22,7 +22,6 @@ async function vadd(j: number): Promise<void> {
   b.fill(process.pid % 1000);
   const r = await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
   perDevice[r.device.id] = (perDevice[r.device.id] ?? 0) + 1;
-  if (j === 0) console.log("READY");
   const want = Math.fround(j + (process.pid % 1000));
   if (!c.every((v) => v === want)) throw new Error(`WRONG vadd ${j}: ${c[0]} != ${want}`);
   inaccel.release(a);
@@ -40,8 +39,9 @@ async function gemm(j: number): Promise<void> {
 
 async function run(task: (j: number) => Promise<void>): Promise<void> {
   let next = 0;
+  await task(next++);
+  console.log("READY");
   if (process.env.SHARER_GO === "stdin") {
-    await task(next++);
     await new Promise((resolve) => process.stdin.once("data", resolve));
     process.stdin.pause();
   }
