@@ -6,17 +6,11 @@ import path from "node:path";
 import * as inaccel from "../src/index";
 import { expectEach, filled } from "./helpers/arrays";
 import { allInFlight } from "./helpers/in-flight";
-import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
+import { FIXTURES, restoreRepositoryAfter, tempDir } from "./repository-helpers";
 
 describe("large element-wise requests in chunks (OpenCL) on PoCL", function () {
   this.timeout(120000);
-  const saved = process.env.INACCEL_REPOSITORY;
-
-  after(() => {
-    if (saved === undefined) delete process.env.INACCEL_REPOSITORY;
-    else process.env.INACCEL_REPOSITORY = saved;
-    cleanup();
-  });
+  restoreRepositoryAfter();
 
   it("adds vectors around and above the chunking size, among small requests in flight", async () => {
     // 700 000 floats x 3 arrays just pass 8 MiB (2 chunks); 3 000 001 is 12 chunks with a

@@ -9,19 +9,13 @@ import * as inaccel from "../src/index";
 import * as reference from "../src/reference";
 import { expectEach, filled } from "./helpers/arrays";
 import { allInFlight } from "./helpers/in-flight";
-import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
+import { FIXTURES, restoreRepositoryAfter, tempDir } from "./repository-helpers";
 
 const random = reference.seededRandom(20261126);
 
 describe("large requests a queue each (OpenCL) on PoCL", function () {
   this.timeout(120000);
-  const saved = process.env.INACCEL_REPOSITORY;
-
-  after(() => {
-    if (saved === undefined) delete process.env.INACCEL_REPOSITORY;
-    else process.env.INACCEL_REPOSITORY = saved;
-    cleanup();
-  });
+  restoreRepositoryAfter();
 
   it("runs built-in gemm and filter2d on plain arrays beside small requests, each output right", async () => {
     // Every array is made before the first submit, so that requests queue up

@@ -26,6 +26,20 @@ export function cleanup(): void {
   for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * For a suite that points INACCEL_REPOSITORY elsewhere (the default
+ * repository reads it at each call): an `after` hook that sets it back
+ * and runs {@link cleanup}. Call inside the `describe`.
+ */
+export function restoreRepositoryAfter(): void {
+  const saved = process.env.INACCEL_REPOSITORY;
+  after(() => {
+    if (saved === undefined) delete process.env.INACCEL_REPOSITORY;
+    else process.env.INACCEL_REPOSITORY = saved;
+    cleanup();
+  });
+}
+
 /** A writable copy of a fixture folder. */
 export function copyFixture(name: string): string {
   const dest = path.join(tempDir("inaccel-fixture-"), name);

@@ -1,21 +1,15 @@
 import path from "node:path";
 import { expect } from "chai";
 import * as inaccel from "../src/index";
-import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
+import { FIXTURES, restoreRepositoryAfter, tempDir } from "./repository-helpers";
 import { allInFlight } from "./helpers/in-flight";
 
 describe("repository: installed bitstreams run on PoCL", function () {
   this.timeout(120000);
-  const saved = process.env.INACCEL_REPOSITORY;
-
+  restoreRepositoryAfter();
   before(() => {
     // The default repository reads the variable at each call.
     process.env.INACCEL_REPOSITORY = tempDir();
-  });
-  after(() => {
-    if (saved === undefined) delete process.env.INACCEL_REPOSITORY;
-    else process.env.INACCEL_REPOSITORY = saved;
-    cleanup();
   });
 
   it("an InAccel-style folder (no checksums, `name` as array) installs and runs on PoCL", async () => {

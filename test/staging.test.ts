@@ -7,17 +7,11 @@ import path from "node:path";
 import * as inaccel from "../src/index";
 import { expectEach, filled } from "./helpers/arrays";
 import { allInFlight } from "./helpers/in-flight";
-import { cleanup, FIXTURES, tempDir } from "./repository-helpers";
+import { FIXTURES, restoreRepositoryAfter, tempDir } from "./repository-helpers";
 
 describe("small arguments moved together (OpenCL staging) on PoCL", function () {
   this.timeout(120000);
-  const saved = process.env.INACCEL_REPOSITORY;
-
-  after(() => {
-    if (saved === undefined) delete process.env.INACCEL_REPOSITORY;
-    else process.env.INACCEL_REPOSITORY = saved;
-    cleanup();
-  });
+  restoreRepositoryAfter();
 
   it("adds plain arrays of mixed sizes, many in flight, each into its own output", async () => {
     // 4096 floats is the largest staged size (16 KiB); 4097 and up move on their own.

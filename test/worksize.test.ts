@@ -4,20 +4,14 @@
 import path from "node:path";
 import { expect } from "chai";
 import * as inaccel from "../src/index";
-import { cleanup, expectError, FIXTURES, tempDir } from "./repository-helpers";
+import { expectError, FIXTURES, restoreRepositoryAfter, tempDir } from "./repository-helpers";
 
 describe("work sizes (OpenCL) on PoCL", function () {
   this.timeout(60000);
-  const saved = process.env.INACCEL_REPOSITORY;
-
+  restoreRepositoryAfter();
   before(async () => {
     process.env.INACCEL_REPOSITORY = tempDir();
     await inaccel.repository.install(path.join(FIXTURES, "worksize"));
-  });
-  after(() => {
-    if (saved === undefined) delete process.env.INACCEL_REPOSITORY;
-    else process.env.INACCEL_REPOSITORY = saved;
-    cleanup();
   });
 
   const range = async (accelerator: string, ...scalars: number[]): Promise<[number, number]> => {
