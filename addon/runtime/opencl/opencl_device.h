@@ -52,7 +52,8 @@ class OpenclDevice : public Device {
     std::vector<bool> staged;
     cl_command_queue queue = nullptr;  // where its transfers and kernel go
   };
-  // `queue` queue_ stages small arguments; another moves every buffer itself.
+  // On queue_ small arguments are staged; on another queue every buffer
+  // moves by itself.
   Bound bind(const RunItem& item, size_t request, cl_command_queue queue);
   void launch(const RunItem& item, const Bound& bound);
   bool readBack(const RunItem& item, const Bound& bound, bool wait);
