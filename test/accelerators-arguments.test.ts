@@ -1,7 +1,7 @@
 // Bad arguments to the built-in accelerators are refused before anything
 // runs, with BAD_ARGUMENT naming the argument: wrong element type, a buffer
-// smaller than its `length` expression, a scalar of the wrong kind or range,
-// a wrong count.
+// smaller than its `length` expression or a negative length, a scalar of the
+// wrong kind or range, a wrong count.
 import { expect } from "chai";
 import * as inaccel from "../src/index";
 
@@ -63,5 +63,14 @@ describe("built-in accelerators refuse bad arguments", () => {
     expect(await refusal(gemm(f(8), f(12), f(5)))).to.contain('argument 2 "C" of linalg.gemm holds 5 float elements, needs M*N = 6');
     expect(await refusal(inaccel.request("linalg.gemm").arg(f(8)).arg(f(12)).arg(f(6)).arg(2).arg(3).arg(4).arg(5))).to.contain("takes 6 arguments");
     expect(await refusal(inaccel.request("linalg.gemm").arg(f(8)).arg(f(12)).arg(f(6)).arg(2).arg(3).arg(f(1)))).to.contain('argument 5 "K" of linalg.gemm expects int, got Float32Array');
+  });
+
+  it("negative lengths", async () => {
+    const f = (n: number) => new Float32Array(n);
+    expect(await refusal(inaccel.request("vector.addition").arg(f(4)).arg(f(4)).arg(f(4)).arg(-1)))
+      .to.contain('argument 0 "a" of vector.addition needs size = -1 elements: a length cannot be negative');
+    // Two negative factors make a positive product: the other lengths still catch it.
+    expect(await refusal(inaccel.request("linalg.gemm").arg(f(8)).arg(f(12)).arg(f(6)).arg(-2).arg(3).arg(-4)))
+      .to.contain('argument 1 "B" of linalg.gemm needs K*N = -12 elements');
   });
 });

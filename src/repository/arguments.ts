@@ -54,6 +54,8 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     const spec = specs[index];
     if (spec.length === undefined) continue;
     const needed = lengthOf(spec.length, scalars, () => bad(accelerator, specs, index, `has a length "${spec.length}" that divides by zero`));
+    // A kernel given a negative count reads it as a huge one, or as nothing.
+    if (needed < 0) throw bad(accelerator, specs, index, `needs ${spec.length} = ${needed} elements: a length cannot be negative`);
     const held = (values[index] as ArrayBufferView).byteLength / SCALARS[spec.element].size;
     if (typeof needed === "number" ? held < needed : BigInt(held) < needed) {
       throw bad(accelerator, specs, index, `holds ${held} ${spec.element} elements, needs ${spec.length} = ${needed}`);
