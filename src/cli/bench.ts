@@ -75,7 +75,7 @@ export async function benchAccelerator(accelerator: string, options: BenchOption
   }
   const inUse = devices();
   if (options.device !== undefined && !inUse.some((d) => d.id === options.device)) {
-    throw new InaccelError("NO_DEVICE", `device ${options.device} is not in use here (${inUse.map((d) => d.id).join(", ")} are)`);
+    throw new InaccelError("NO_DEVICE", `device ${options.device} is not in use here (devices in use: ${inUse.map((d) => d.id).join(", ") || "none"})`);
   }
   const measured = inUse.filter((d) => options.device === undefined || d.id === options.device);
   const inflight = options.inflight ?? 8;
