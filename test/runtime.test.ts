@@ -97,6 +97,31 @@ describe("runtime", () => {
     expect(child.stdout.trim().split("\n")).to.deep.equal(new Array(8).fill(found));
   });
 
+  it("a worker thread terminated with requests in flight takes nothing down with it", async () => {
+    // Its addon instance goes with the thread: the engine joins its device
+    // workers and drops the queued jobs. The process and its main thread go on.
+    const child = await runChild(`
+      const { Worker } = require("node:worker_threads");
+      const inaccel = require("./src/index.ts");
+      const code = 'require("tsx/cjs"); const inaccel = require("./src/index.ts"); const n = 1 << 20;' +
+        'const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n), c = inaccel.alloc(Float32Array, n);' +
+        'for (let k = 0; k < 64; k++) inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)).catch(() => {});' +
+        'require("node:worker_threads").parentPort.postMessage("submitted"); setInterval(() => {}, 1000);';
+      (async () => {
+        for (let round = 0; round < 4; round++) {
+          const worker = new Worker(code, { eval: true });
+          await new Promise((resolve) => worker.once("message", resolve));
+          await new Promise((resolve) => setTimeout(resolve, round * 5));
+          await worker.terminate();
+        }
+        const a = inaccel.alloc(Float32Array, 16).fill(1), b = inaccel.alloc(Float32Array, 16).fill(2), c = inaccel.alloc(Float32Array, 16);
+        await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(16));
+        console.log(c.every((v) => v === 3) ? "PASS" : "WRONG " + c[0]);
+      })();
+    `);
+    expect({ code: child.code, signal: child.signal, out: child.stdout.trim() }, child.stderr).to.deep.equal({ code: 0, signal: null, out: "PASS" });
+  });
+
   it("runs with pinned host memory (INACCEL_PINNED=1) as with plain memory", async () => {
     const child = await runChild(`const inaccel = require("./src/index");` + vaddScript(1 << 18), { INACCEL_PINNED: "1" });
     expect(child.stdout.trim(), child.stderr).to.match(/^PASS [01]$/);
