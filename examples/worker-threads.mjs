@@ -1,9 +1,10 @@
 // Tiny requests over several cards from one process: one JavaScript thread
 // submits and settles only so many requests a second, so this program runs
-// one worker thread per device. Each thread allocates its own arrays, keeps
-// many 16-float vector.addition requests in flight and checks every result;
-// while they are all busy, each tends to keep to a card of its own. For
-// comparison, the main thread then runs the same number of requests alone.
+// one worker thread per device and compares. Each thread allocates its own
+// arrays, keeps many 16-float vector.addition requests in flight and checks
+// every result; while they are all busy, each tends to keep to a card of its
+// own. The main thread then runs the same number of requests alone (on two
+// H200s it now keeps up with two threads: examples/README.md).
 //   node examples/worker-threads.mjs [requests] [threads]   (default 20000, one per device)
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import * as inaccel from "inaccel";
