@@ -19,10 +19,20 @@ namespace {
 using inaccel::Arg;
 using inaccel::BlockPtr;
 
-Napi::Error toJs(Napi::Env env, const std::string& code, const std::string& message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", Napi::String::New(env, code));
+// A JS Error with a `code`, through the C API alone (see settleFinished);
+// nullptr when it cannot be made.
+napi_value errorValue(napi_env env, const std::string& code, const std::string& message) {
+  napi_value jsCode, jsMessage, error;
+  if (napi_create_string_utf8(env, code.data(), code.size(), &jsCode) != napi_ok ||
+      napi_create_string_utf8(env, message.data(), message.size(), &jsMessage) != napi_ok ||
+      napi_create_error(env, jsCode, jsMessage, &error) != napi_ok) {
+    return nullptr;
+  }
   return error;
+}
+
+Napi::Error toJs(Napi::Env env, const std::string& code, const std::string& message) {
+  return Napi::Error(env, errorValue(env, code, message));
 }
 
 // The JS side of one alloc()ed block: the ArrayBuffer's finalizer hint.
@@ -190,7 +200,8 @@ class Addon : public Napi::Addon<Addon> {
       engine_ = std::make_unique<inaccel::Engine>(std::move(devices), engineOptions);
       settle_ = Napi::Persistent(info[1].As<Napi::Function>());
       Napi::ArrayBuffer records = Napi::ArrayBuffer::New(env, kRecords * kRecordFields * sizeof(double));
-      records_ = Napi::Persistent(records);
+      recordsBuffer_ = Napi::Persistent(records);
+      records_ = static_cast<double*>(records.Data());
       return Napi::Float64Array::New(env, kRecords * kRecordFields, records, 0);
     });
   }
@@ -362,40 +373,61 @@ class Addon : public Napi::Addon<Addon> {
     }
     if (!first) return;
     completions_.NonBlockingCall([](Napi::Env env, Napi::Function) {
-      if (env) env.GetInstanceData<Addon>()->settleFinished(env);
+      void* addon = nullptr;
+      if (env && napi_get_instance_data(env, &addon) == napi_ok && addon) {
+        static_cast<Addon*>(addon)->settleFinished(env);
+      }
     });
   }
 
   // Writes a record per finished request and calls the settle callback
   // once per kRecords, with the errors of the failed ones in record order.
-  void settleFinished(Napi::Env env) {
-    std::vector<Pending*> batch;
+  // Through the C API, returning at the first call that fails: a worker
+  // thread terminated with requests in flight can no longer run
+  // JavaScript, and node-addon-api aborts the process on such a failure
+  // here, outside any JS call. An exception the settle callback throws stays
+  // pending, for Node to report as any callback's.
+  void settleFinished(napi_env env) {
+    std::vector<std::unique_ptr<Pending>> batch;  // freed here, whatever fails
     {
       std::lock_guard<std::mutex> lock(finishedMutex_);
-      batch.swap(finished_);
+      batch.reserve(finished_.size());
+      for (Pending* pending : finished_) batch.emplace_back(pending);
+      finished_.clear();
     }
-    auto* records = static_cast<double*>(records_.Value().Data());
     for (size_t first = 0; first < batch.size(); first += kRecords) {
       const size_t count = std::min(kRecords, batch.size() - first);
-      Napi::Value errors = env.Undefined();
       for (size_t i = 0; i < count; ++i) {
-        std::unique_ptr<Pending> pending(batch[first + i]);
-        const inaccel::Outcome& outcome = pending->outcome;
-        double* record = records + i * kRecordFields;
-        record[0] = pending->slot;
+        const inaccel::Outcome& outcome = batch[first + i]->outcome;
+        double* record = records_ + i * kRecordFields;
+        record[0] = batch[first + i]->slot;
         record[1] = outcome.device;
         record[2] = static_cast<double>(outcome.queuedNs);
         record[3] = static_cast<double>(outcome.runNs);
         record[4] = (outcome.ok ? kOk : 0) + (outcome.reconfigured ? kReconfigured : 0);
-        if (!outcome.ok) {
-          if (errors.IsUndefined()) errors = Napi::Array::New(env);
-          Napi::Array list = errors.As<Napi::Array>();
-          list.Set(list.Length(), toJs(env, outcome.code, outcome.message).Value());
-        }
       }
       inFlight_ -= count;
-      if (inFlight_ == 0) completions_.Unref(env);
-      settle_.Call({Napi::Number::New(env, static_cast<double>(count)), errors});
+      if (inFlight_ == 0) napi_unref_threadsafe_function(env, completions_);
+      napi_value argv[2], receiver, settle;
+      if (napi_create_double(env, static_cast<double>(count), &argv[0]) != napi_ok ||
+          napi_get_undefined(env, &argv[1]) != napi_ok) {
+        return;
+      }
+      uint32_t failed = 0;
+      for (size_t i = 0; i < count; ++i) {
+        const inaccel::Outcome& outcome = batch[first + i]->outcome;
+        if (outcome.ok) continue;
+        napi_value error = errorValue(env, outcome.code, outcome.message);
+        if (!error || (failed == 0 && napi_create_array(env, &argv[1]) != napi_ok) ||
+            napi_set_element(env, argv[1], failed++, error) != napi_ok) {
+          return;
+        }
+      }
+      if (napi_get_undefined(env, &receiver) != napi_ok ||
+          napi_get_reference_value(env, settle_, &settle) != napi_ok ||
+          napi_call_function(env, receiver, settle, 2, argv, nullptr) != napi_ok) {
+        return;
+      }
     }
   }
 
@@ -478,7 +510,8 @@ class Addon : public Napi::Addon<Addon> {
   std::unordered_map<void*, Holder*> blocks_;
   Napi::ThreadSafeFunction completions_;
   Napi::FunctionReference settle_;          // the JS side's settle callback
-  Napi::Reference<Napi::ArrayBuffer> records_;  // the records it reads
+  Napi::Reference<Napi::ArrayBuffer> recordsBuffer_;  // the records it reads,
+  double* records_ = nullptr;                          // at this address
   std::mutex finishedMutex_;
   std::vector<Pending*> finished_;  // finished on a worker, not yet settled
   uint64_t inFlight_ = 0;
