@@ -15,7 +15,11 @@ export { devices } from "./runtime";
 export { lease, type DeviceLease } from "./lease";
 export { stats, type Stats, type DeviceStats, type KernelStats, type ProcessStats } from "./stats";
 export { repository } from "./catalog";
-export { Repository } from "./repository";
+export {
+  Repository,
+  type BitstreamSummary, type DownloadProgress, type InstallOptions, type InstallResult, type RepositoryOptions,
+  type UnreadableFolder, type VerifyResult,
+} from "./repository";
 export { InaccelError, type ErrorCode } from "./errors";
 export type { Device, Platform } from "./device";
 export type { DeviceConfig, DeviceMode, HostConfig, Reservation } from "./config";

@@ -1,8 +1,10 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { expect } from "chai";
-import { cleanup, cli, copyFixture, editMetadata, FIXTURES, PROJECT, tempDir, TSX } from "./repository-helpers";
+import { cleanup, cli, copyFixture, editMetadata, FIXTURES, PROJECT, tarball, tempDir, TSX } from "./repository-helpers";
 
 describe("repository: inaccel bitstream CLI", function () {
   this.timeout(120000);
@@ -92,6 +94,26 @@ describe("repository: inaccel bitstream CLI", function () {
     expect(piped.status).to.equal(141);
   });
 
+  it("install from a URL draws a progress bar on a terminal, and none into a pipe", async () => {
+    const bytes = fs.readFileSync(await tarball(path.join(FIXTURES, "scale"), path.join(tempDir(), "scale.tgz")));
+    const server = http.createServer((_request, response) => response.end(bytes));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scale.tgz`;
+      const main = path.join(PROJECT, "src", "cli", "main.ts");
+      const install = `"${process.execPath}" ${TSX.join(" ")} "${main}" bitstream install ${url}`;
+      // script(1) runs it on a pseudo-terminal; the server answers from this process, so not spawnSync.
+      const onTerminal = await output("script", ["-qec", install, "/dev/null"], { INACCEL_REPOSITORY: tempDir() });
+      expect(onTerminal).to.match(/downloading \[[^\]]*\] 100% 0\.0\/0\.0 MiB/);
+      expect(onTerminal).to.contain("installed fixture@1.2.0");
+      const piped = await output("sh", ["-c", install], { INACCEL_REPOSITORY: tempDir() });
+      expect(piped).to.match(/^installed fixture@1\.2\.0 /);
+      expect(piped).not.to.contain("downloading");
+    } finally {
+      server.close();
+    }
+  });
+
   it("reports errors as one line and exit status 1", () => {
     const env = { INACCEL_REPOSITORY: tempDir() };
     const dir = copyFixture("scale");
@@ -104,3 +126,15 @@ describe("repository: inaccel bitstream CLI", function () {
     expect(missing.stderr).to.equal("inaccel: NOT_FOUND: no bitstream nothing is installed\n");
   });
 });
+
+/** Runs a command to its end without blocking this process; its stdout and stderr together. */
+function output(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: PROJECT, env: { ...process.env, ...env } });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", () => resolve(text));
+  });
+}

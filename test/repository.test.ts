@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { expect } from "chai";
-import { BUILTIN_REPOSITORY, Repository } from "../src/repository";
+import { BUILTIN_REPOSITORY, Repository, type DownloadProgress } from "../src/repository";
 import { cleanup, copyFixture, editMetadata, expectError, FIXTURES, sha256, snapshot, tarball, tempDir } from "./repository-helpers";
 
 describe("repository: install, list, remove, verify", () => {
@@ -66,18 +66,29 @@ describe("repository: install, list, remove, verify", () => {
     }
   });
 
-  it("installs from an http URL", async () => {
+  it("installs from an http URL, telling onProgress how far the download has come", async () => {
     const file = await tarball(path.join(FIXTURES, "scale"), path.join(tempDir(), "scale.tar.gz"));
+    const bytes = fs.readFileSync(file);
     const server = http.createServer((request, response) => {
-      if (request.url === "/scale.tar.gz") response.end(fs.readFileSync(file));
-      else response.writeHead(404).end();
+      if (request.url === "/scale.tar.gz") response.end(bytes);
+      else if (request.url === "/unsized.tar.gz") {
+        // Two writes without a Content-Length: chunked, of no declared size.
+        response.write(bytes.subarray(0, 100));
+        setTimeout(() => response.end(bytes.subarray(100)), 20);
+      } else response.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const repo = new Repository({ root: tempDir(), system: [] });
-      const result = await repo.install(`http://127.0.0.1:${port}/scale.tar.gz`);
-      expect(result).to.include({ id: "fixture", installed: true });
+      for (const [name, total] of [["scale", bytes.length], ["unsized", undefined]] as const) {
+        const seen: DownloadProgress[] = [];
+        const repo = new Repository({ root: tempDir(), system: [] });
+        const result = await repo.install(`http://127.0.0.1:${port}/${name}.tar.gz`, { onProgress: (progress) => seen.push(progress) });
+        expect(result).to.include({ id: "fixture", installed: true });
+        expect(seen.length, name).to.be.at.least(1);
+        expect(seen.every((progress, i) => progress.total === total && (i === 0 || progress.received > seen[i - 1]!.received)), JSON.stringify(seen)).to.equal(true);
+        expect(seen[seen.length - 1]!.received).to.equal(bytes.length);
+      }
     } finally {
       server.close();
     }

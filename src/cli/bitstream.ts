@@ -1,6 +1,6 @@
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { Repository, type BitstreamSummary } from "../repository";
+import { Repository, type BitstreamSummary, type DownloadProgress } from "../repository";
 import { platformLabel } from "../repository/platform";
 
 /** Options every `bitstream` subcommand inherits. */
@@ -30,7 +30,13 @@ export function register(program: Command): void {
     .argument("<source>", "bitstream folder, .tar/.tar.gz/.tgz file, or http(s) URL of one")
     .description("install a bitstream, checking its metadata and checksums (same content again is a no-op)")
     .action(async (source: string, _options: unknown, command: Command) => {
-      const result = await repositoryOf(command).install(source);
+      const bar = /^https?:\/\//i.test(source) && process.stderr.isTTY ? downloadBar() : undefined;
+      let result;
+      try {
+        result = await repositoryOf(command).install(source, { onProgress: bar?.update });
+      } finally {
+        bar?.stop();
+      }
       const name = `${result.id}@${result.version}`;
       print(result.installed
         ? `installed ${name} (${result.accelerators.join(", ")}) in ${result.path}`
@@ -93,4 +99,30 @@ function table(list: readonly BitstreamSummary[]): string {
     ]);
   }
   return out.toString();
+}
+
+/**
+ * A progress bar on stderr (a terminal) that follows a download, drawn from
+ * the first chunk on: with the size the server gave, or bytes alone.
+ */
+function downloadBar(): { update: (progress: DownloadProgress) => void; stop: () => void } {
+  // Loaded here: only an install from a URL on a terminal draws one.
+  const { SingleBar } = require("cli-progress") as typeof import("cli-progress");
+  const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+  let bar: InstanceType<typeof SingleBar> | undefined;
+  return {
+    update: ({ received, total }) => {
+      if (!bar) {
+        bar = new SingleBar({
+          stream: process.stderr,
+          format: total ? "downloading [{bar}] {percentage}% {got}/{size} MiB" : "downloading {got} MiB",
+          hideCursor: true,
+          clearOnComplete: true,
+        });
+        bar.start(total ?? 1, 0, { got: mib(0), size: mib(total ?? 0) });
+      }
+      bar.update(total ? received : 0, { got: mib(received) });
+    },
+    stop: () => bar?.stop(),
+  };
 }

@@ -1,12 +1,16 @@
 import fs from "node:fs";
 import { InaccelError } from "../errors";
+import type { DownloadProgress } from "./types";
 
 /**
- * Downloads an http(s) URL to `file`, refusing more than `maxBytes`.
- * Any failure (unreachable host, HTTP status other than 2xx, size) is
- * DOWNLOAD_FAILED naming the URL and, where there is one, the status.
+ * Downloads an http(s) URL to `file`, refusing more than `maxBytes`, and
+ * tells `onProgress` after each chunk. Any failure (unreachable host, HTTP
+ * status other than 2xx, size) is DOWNLOAD_FAILED naming the URL and, where
+ * there is one, the status.
  */
-export async function download(url: string, file: string, maxBytes: number): Promise<void> {
+export async function download(
+  url: string, file: string, maxBytes: number, onProgress?: (progress: DownloadProgress) => void,
+): Promise<void> {
   const fail = (reason: string, cause?: unknown): InaccelError =>
     new InaccelError("DOWNLOAD_FAILED", `${url}: ${reason}`, { cause });
   let response: Response;
@@ -32,6 +36,7 @@ export async function download(url: string, file: string, maxBytes: number): Pro
       total += chunk.byteLength;
       if (total > maxBytes) throw fail(`is more than the ${maxBytes}-byte limit`);
       fs.writeSync(fd, chunk);
+      onProgress?.(declared > 0 ? { received: total, total: declared } : { received: total });
     }
   } catch (error) {
     throw error instanceof InaccelError ? error : fail(`transfer broke off: ${(error as Error).message}`, error);

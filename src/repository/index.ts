@@ -5,11 +5,11 @@ import { installBitstream } from "./install";
 import { DEFAULT_LIMITS, type Limits } from "./limits";
 import { kernelCandidates, resolveKernel } from "./resolve";
 import { contents, removeBitstreams, summarize, verifyAll, type Entry, type RepositoryDir } from "./store";
-import type { BitstreamSummary, InstallResult, ResolvedKernel, UnreadableFolder, VerifyResult } from "./types";
+import type { BitstreamSummary, InstallOptions, InstallResult, ResolvedKernel, UnreadableFolder, VerifyResult } from "./types";
 
 export type {
-  ArgumentSpec, BitstreamRef, BitstreamSummary, InstallResult, ResolvedKernel, ScalarType, TargetPlatform,
-  UnreadableFolder, VerifyResult,
+  ArgumentSpec, BitstreamRef, BitstreamSummary, DownloadProgress, InstallOptions, InstallResult, ResolvedKernel,
+  ScalarType, TargetPlatform, UnreadableFolder, VerifyResult,
 } from "./types";
 export { typeArguments, type ArgValue, type TypedArg } from "./arguments";
 export type { Limits } from "./limits";
@@ -92,11 +92,11 @@ export class Repository {
    * again changes nothing (`installed: false`); the same id@version with
    * other content is BITSTREAM_INVALID. Bad input is BITSTREAM_INVALID,
    * CHECKSUM_MISMATCH, NOT_FOUND or DOWNLOAD_FAILED, and leaves the
-   * repository as it was.
+   * repository as it was. `options.onProgress` follows a download.
    */
-  async install(source: string): Promise<InstallResult> {
+  async install(source: string, options: InstallOptions = {}): Promise<InstallResult> {
     const root = this.root;
-    const { folder, installed } = await installBitstream(source, root, this.limits);
+    const { folder, installed } = await installBitstream(source, root, this.limits, options);
     this.resolved.clear();
     return { ...summarize(folder, { root, readOnly: false }), installed };
   }

@@ -7,6 +7,7 @@ import { download } from "./download";
 import { readFolder, type FolderBitstream } from "./folder";
 import type { Limits } from "./limits";
 import { METADATA_FILE } from "./metadata";
+import type { InstallOptions } from "./types";
 
 /** Staging folders older than this are left-overs of a crashed install or remove. */
 const STALE_MS = 24 * 3600 * 1000;
@@ -30,7 +31,7 @@ export interface Installed {
  * racing this one) its content digest decides: equal is success with
  * nothing changed, different is BITSTREAM_INVALID.
  */
-export async function installBitstream(source: string, root: string, limits: Limits): Promise<Installed> {
+export async function installBitstream(source: string, root: string, limits: Limits, options: InstallOptions = {}): Promise<Installed> {
   const url = /^https?:\/\//i.test(source);
   const local = url ? "" : path.resolve(source);
   const stat = url ? undefined : fs.statSync(local, { throwIfNoEntry: false });
@@ -52,7 +53,7 @@ export async function installBitstream(source: string, root: string, limits: Lim
       let archive = local;
       if (url) {
         archive = path.join(staging, "download");
-        await download(source, archive, limits.totalBytes);
+        await download(source, archive, limits.totalBytes, options.onProgress);
       }
       const unpacked = path.join(staging, "unpacked");
       await extractArchive(archive, unpacked, limits, source);

@@ -98,6 +98,20 @@ export interface UnreadableFolder {
   problem: string;
 }
 
+/** How far a download has come. */
+export interface DownloadProgress {
+  /** Bytes received so far. */
+  received: number;
+  /** Bytes in all, when the server said (Content-Length). */
+  total?: number;
+}
+
+/** Options of `install()`. */
+export interface InstallOptions {
+  /** Called as a URL downloads, after each chunk it receives. */
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
 /** What `install()` did. */
 export interface InstallResult extends BitstreamSummary {
   /** False when the same content was installed already (nothing changed). */
