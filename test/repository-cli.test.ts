@@ -10,6 +10,15 @@ describe("repository: inaccel bitstream CLI", function () {
   this.timeout(120000);
   after(cleanup);
 
+  it("prints the package's version with --version and -V", () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(PROJECT, "package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const printed = cli([flag]);
+      expect(printed.status, printed.stderr).to.equal(0);
+      expect(printed.stdout).to.equal(`${version}\n`);
+    }
+  });
+
   it("has --help for the group and each subcommand", () => {
     const group = cli(["bitstream", "--help"]);
     expect(group.status).to.equal(0);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import path from "node:path";
 import { Command } from "commander";
 import { InaccelError } from "../errors";
 import { register as registerBitstream } from "./bitstream";
@@ -9,8 +10,12 @@ import { register as registerDashboard } from "./dashboard";
 import { register as registerRun } from "./run";
 import { register as registerBench } from "./bench";
 
+// dist/cli/ and src/cli/ are both two levels below the package root.
+const { version } = require(path.join(__dirname, "..", "..", "package.json")) as { version: string };
+
 const program = new Command("inaccel")
   .description("Accelerators as a function call: devices, bitstreams, monitoring, smoke tests and benchmarks")
+  .version(version, "-V, --version", "print the package's version")
   .showHelpAfterError();
 
 registerBitstream(program);
