@@ -1,6 +1,6 @@
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { Repository, type BitstreamSummary, type DownloadProgress } from "../repository";
+import { Repository, type BitstreamSummary, type DownloadProgress, type InstallResult } from "../repository";
 import { platformLabel } from "../repository/platform";
 
 /** Options every `bitstream` subcommand inherits. */
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .description("install a bitstream, checking its metadata and checksums (same content again is a no-op)")
     .action(async (source: string, _options: unknown, command: Command) => {
       const bar = /^https?:\/\//i.test(source) && process.stderr.isTTY ? downloadBar() : undefined;
-      let result;
+      let result: InstallResult;
       try {
         result = await repositoryOf(command).install(source, { onProgress: bar?.update });
       } finally {
