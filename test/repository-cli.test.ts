@@ -69,22 +69,14 @@ describe("repository: inaccel bitstream CLI", function () {
   });
 
   it("verify exits 1 and names a tampered file", () => {
-    const env = { INACCEL_REPOSITORY: tempDir(), INACCEL_SYSTEM_REPOSITORIES: "" };
-    expect(cli(["bitstream", "install", path.join(FIXTURES, "scale")], env).status).to.equal(0);
-    const file = path.join(env.INACCEL_REPOSITORY, "fixture", "1.2.0", "scale.cl");
-    fs.chmodSync(file, 0o644);
-    fs.writeFileSync(file, "tampered");
+    const env = installedScale((folder) => overwrite(path.join(folder, "scale.cl"), "tampered"));
     const verify = cli(["bitstream", "verify"], env);
     expect(verify.status).to.equal(1);
     expect(verify.stdout).to.match(/^FAIL fixture@1\.2\.0 .*\n +CHECKSUM_MISMATCH: .*scale\.cl/m);
   });
 
   it("list names on stderr the folders it left out, and exits 0", () => {
-    const env = { INACCEL_REPOSITORY: tempDir(), INACCEL_SYSTEM_REPOSITORIES: "" };
-    expect(cli(["bitstream", "install", path.join(FIXTURES, "scale")], env).status).to.equal(0);
-    const metadata = path.join(env.INACCEL_REPOSITORY, "fixture", "1.2.0", "bitstream.json");
-    fs.chmodSync(metadata, 0o644);
-    fs.writeFileSync(metadata, "{");
+    const env = installedScale((folder) => overwrite(path.join(folder, "bitstream.json"), "{"));
     for (const args of [["bitstream", "list"], ["bitstream", "list", "--json"]]) {
       const list = cli(args, env);
       expect(list.status, list.stderr).to.equal(0);
@@ -146,4 +138,18 @@ function output(command: string, args: string[], env: NodeJS.ProcessEnv): Promis
     child.on("error", reject);
     child.on("close", () => resolve(text));
   });
+}
+
+/** A fresh repository with the scale fixture installed through the CLI, then `alter`ed; its environment. */
+function installedScale(alter: (folder: string) => void): { INACCEL_REPOSITORY: string; INACCEL_SYSTEM_REPOSITORIES: string } {
+  const env = { INACCEL_REPOSITORY: tempDir(), INACCEL_SYSTEM_REPOSITORIES: "" };
+  expect(cli(["bitstream", "install", path.join(FIXTURES, "scale")], env).status).to.equal(0);
+  alter(path.join(env.INACCEL_REPOSITORY, "fixture", "1.2.0"));
+  return env;
+}
+
+/** Writes over an installed (read-only) file. */
+function overwrite(file: string, text: string): void {
+  fs.chmodSync(file, 0o644);
+  fs.writeFileSync(file, text);
 }
