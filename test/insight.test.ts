@@ -243,6 +243,24 @@ describe("insight: exact counters from two processes", function () {
     expect(stats().devices.find((d) => d.key === first!.key)!.lessee).to.equal(null);
   });
 
+  it("keeps a device leased until the last of this thread's leases of it is released", () => {
+    const [first] = inaccel.devices();
+    const lessee = () => stats().devices.find((d) => d.key === first!.key)!.lessee;
+    const outer = inaccel.lease(first!);
+    const inner = inaccel.lease(first!.id, { wait: false });
+    inner.release();
+    inner.release();  // idempotent: does not count twice
+    expect(lessee()).to.equal(process.pid);
+    outer.release();
+    expect(lessee()).to.equal(null);
+  });
+
+  it("refuses a lease of something that is not a device or an id", () => {
+    for (const bad of ["0", undefined, null, {}]) {
+      expect(() => inaccel.lease(bad as unknown as number)).to.throw(inaccel.InaccelError, /^BAD_ARGUMENT: lease takes a device or its id/);
+    }
+  });
+
   it("shows the processes with requests in flight and the queue depth while they run", async () => {
     const running = runChild(requests("insight", 3000, 1), {}, 120000);
     let seen: { users: number[]; queue: number } | undefined;
