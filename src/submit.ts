@@ -97,6 +97,9 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
   if (known) return known;
   let kernels = [...fitting.entries()];
   if (device !== undefined) {
+    if (!Number.isInteger(device)) {
+      throw new InaccelError("BAD_ARGUMENT", `submit's device option is a device id (an integer), got ${typeof device} ${String(device)}`);
+    }
     kernels = kernels.filter(([id]) => id === device);
     if (kernels.length === 0) {
       throw new InaccelError("NO_DEVICE", `device ${device} is not in use here or cannot run ${accelerator}`);

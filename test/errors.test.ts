@@ -70,6 +70,17 @@ describe("errors", () => {
     expect(error.code).to.equal("NO_DEVICE");
   });
 
+  it("BAD_ARGUMENT when the device option is not an integer id", async () => {
+    const { a, b, c, n } = vadd();
+    for (const device of ["0", 0.5, null]) {
+      const error = await rejection(
+        inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n), { device: device as unknown as number }),
+      );
+      expect(error.code).to.equal("BAD_ARGUMENT");
+      expect(error.message).to.contain("submit's device option is a device id (an integer)");
+    }
+  });
+
   it("NO_DEVICE when INACCEL_DEVICES selects nothing", async () => {
     const child = await runChild(
       `require("./src/index").submit(require("./src/index").request("vector.addition").arg(1))
