@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { InaccelError } from "../errors";
 import { table } from "../insight/format";
-import { seededRandom, TRIALS, type Trial } from "../reference";
+import { seededRandom, type Trial } from "../reference";
 import { devices } from "../runtime";
 import { submit, type SubmitOptions } from "../submit";
-import { integer, seconds } from "./parse";
+import { integer, seconds, trialMaker } from "./parse";
 
 /** Options of {@link benchAccelerator}. */
 export interface BenchOptions {
@@ -69,10 +69,7 @@ export interface BenchReport {
  * not in use; submit's errors as they come.
  */
 export async function benchAccelerator(accelerator: string, options: BenchOptions = {}): Promise<BenchReport> {
-  const maker = TRIALS[accelerator];
-  if (!maker) {
-    throw new InaccelError("UNKNOWN_ACCELERATOR", `inaccel bench has no reference for "${accelerator}"; it runs ${Object.keys(TRIALS).join(", ")}`);
-  }
+  const maker = trialMaker("bench", accelerator);
   const inUse = devices();
   if (options.device !== undefined && !inUse.some((d) => d.id === options.device)) {
     throw new InaccelError("NO_DEVICE", `device ${options.device} is not in use here (devices in use: ${inUse.map((d) => d.id).join(", ") || "none"})`);

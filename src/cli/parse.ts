@@ -1,4 +1,7 @@
+// What `inaccel run` and `inaccel bench` share: option parsers, and the trials of a built-in.
 import { InvalidArgumentError } from "commander";
+import { InaccelError } from "../errors";
+import { TRIALS, type TrialMaker } from "../reference";
 
 /** A commander argument parser of integers from `min` up. */
 export const integer = (min: number) => (text: string): number => {
@@ -17,3 +20,12 @@ export const seconds = (text: string): number => {
   }
   return value;
 };
+
+/** The trials of a built-in accelerator, for `inaccel <command>`; UNKNOWN_ACCELERATOR when it has no reference. */
+export function trialMaker(command: string, accelerator: string): TrialMaker {
+  const maker = TRIALS[accelerator];
+  if (!maker) {
+    throw new InaccelError("UNKNOWN_ACCELERATOR", `inaccel ${command} has no reference for "${accelerator}"; it runs ${Object.keys(TRIALS).join(", ")}`);
+  }
+  return maker;
+}

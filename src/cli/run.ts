@@ -1,8 +1,7 @@
 import type { Command } from "commander";
-import { InaccelError } from "../errors";
 import { seededRandom, TRIALS } from "../reference";
 import { submit } from "../submit";
-import { integer } from "./parse";
+import { integer, trialMaker } from "./parse";
 
 /** Options of {@link runTrial}. */
 export interface RunOptions {
@@ -28,10 +27,7 @@ export interface RunOutcome {
  * errors as they come.
  */
 export async function runTrial(accelerator: string, options: RunOptions = {}): Promise<RunOutcome> {
-  const maker = TRIALS[accelerator];
-  if (!maker) {
-    throw new InaccelError("UNKNOWN_ACCELERATOR", `inaccel run has no reference for "${accelerator}"; it runs ${Object.keys(TRIALS).join(", ")}`);
-  }
+  const maker = trialMaker("run", accelerator);
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   const trial = maker.make(options.size ?? maker.defaultSize, seededRandom(seed));
   const start = performance.now();
