@@ -46,16 +46,14 @@ size_t scalarCount(const ScalarBytes& scalar) {
 // first n elements of each buffer move, n the work size (a buffer may be
 // longer).
 size_t OpenclDevice::chunks(const RunItem& item) const {
-  if (item.chunkArg < 0 || !stage_) return 0;
+  if (item.chunkArg < 0) return 0;
   const std::vector<Arg>& args = *item.args;
   const size_t n = scalarCount(args.at(static_cast<size_t>(item.chunkArg)).scalar);
   if (n == 0) return 0;
   size_t total = 0;
   for (const Arg& arg : args) {
     if (arg.kind != Arg::Kind::Buffer) continue;
-    if (inPlace(arg) || arg.memoryBank >= 0 || arg.bytes / arg.elementBytes < n) {
-      return 0;
-    }
+    if (!movable(arg) || arg.bytes / arg.elementBytes < n) return 0;
     total += n * arg.elementBytes;
   }
   if (total < kChunkMinBytes) return 0;
@@ -76,11 +74,10 @@ void OpenclDevice::ensureQueues() {
 // Like chunks(), only where every buffer moves through a device buffer of
 // its own, and whole: at least kSpreadMinBytes of them.
 bool OpenclDevice::spreads(const RunItem& item) const {
-  if (!stage_) return false;
   size_t total = 0;
   for (const Arg& arg : *item.args) {
     if (arg.kind != Arg::Kind::Buffer) continue;
-    if (inPlace(arg) || arg.memoryBank >= 0) return false;
+    if (!movable(arg)) return false;
     total += arg.bytes;
   }
   return total >= kSpreadMinBytes;

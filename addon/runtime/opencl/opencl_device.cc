@@ -206,7 +206,7 @@ OpenclDevice::Bound OpenclDevice::bind(const RunItem& item, size_t request,
     const Arg& arg = args[i];
     if (arg.kind != Arg::Kind::Buffer) continue;
     const bool wrap = inPlace(arg);
-    if (!wrap && stage_ && arg.memoryBank < 0 && queue == queue_) {
+    if (movable(arg) && queue == queue_) {
       bound.memory[i] = staging_.place(arg, request);
       bound.staged[i] = bound.memory[i] != nullptr;
       if (bound.staged[i]) continue;

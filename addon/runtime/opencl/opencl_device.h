@@ -46,6 +46,10 @@ class OpenclDevice : public Device {
                       const std::vector<cl_mem>& memory);
   // alloc()ed host memory the device uses where it lies (unified memory).
   bool inPlace(const Arg& arg) const { return arg.block && unifiedMemory_; }
+  // Whether `arg` moves through device memory this backend lays out as it
+  // likes (staged, chunked, on any queue): on a device that stages, neither
+  // used in place nor in a memory bank.
+  bool movable(const Arg& arg) const { return stage_ && !inPlace(arg) && arg.memoryBank < 0; }
   // A request's device memory per argument (nullptr for scalars).
   struct Bound {
     std::vector<cl_mem> memory;
