@@ -22,18 +22,19 @@ function targets() {
   const arbiterHeaders = fs.existsSync(arbiterDir)
     ? fs.readdirSync(arbiterDir).filter((f) => f.endsWith(".h")).sort().map((f) => path.join(arbiterDir, f))
     : [];
+  const clCheck = path.join(ROOT, "bench", "cl_check.h");
   return {
     vadd_baseline: {
       sources: [path.join(ROOT, "bench", "baseline", "vadd.cc")],
-      headers: [],
-      includes: [],
+      headers: [clCheck],
+      includes: ["-I" + path.join(ROOT, "bench")],
       // -lOpenCL needs the dev symlink; a host with only the runtime library has libOpenCL.so.1.
       libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
     },
     launch_rate: {
       sources: [path.join(ROOT, "bench", "probes", "launch_rate.cc")],
-      headers: [],
-      includes: [],
+      headers: [clCheck],
+      includes: ["-I" + path.join(ROOT, "bench")],
       libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
     },
     arbiter_lease: {

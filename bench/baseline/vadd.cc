@@ -37,17 +37,9 @@
 #include <thread>
 #include <vector>
 
+#include "cl_check.h"
+
 namespace {
-
-[[noreturn]] void die(const std::string& what) {
-  std::printf("{\"error\":\"%s\"}\n", what.c_str());
-  std::fflush(stdout);
-  std::exit(1);
-}
-
-void check(cl_int status, const char* what) {
-  if (status != CL_SUCCESS) die(std::string(what) + " failed: " + std::to_string(status));
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "cl_check.h"
+
 namespace {
 
 const char* kSource =
@@ -38,15 +40,6 @@ const char* kSource =
 
 constexpr int kFloats = 16;
 constexpr size_t kGlobal = 64;
-
-[[noreturn]] void die(const std::string& what) {
-  std::printf("{\"error\":\"%s\"}\n", what.c_str());
-  std::exit(1);
-}
-
-void check(cl_int status, const char* what) {
-  if (status != CL_SUCCESS) die(std::string(what) + " failed: " + std::to_string(status));
-}
 
 struct Options {
   cl_device_type type = CL_DEVICE_TYPE_GPU;
