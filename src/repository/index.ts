@@ -43,7 +43,6 @@ export const CANDIDATES_TTL_MS = 1000;
  * read from the options, else from the environment at each call (by
  * `candidates` when its answer is older than the TTL).
  */
-
 export class Repository {
   private readonly options: RepositoryOptions;
   private readonly limits: Limits;
