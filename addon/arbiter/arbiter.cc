@@ -49,16 +49,20 @@ uint32_t Arbiter::attach(const std::string& key, DeviceMode mode) {
   return impl_->attach(key, mode);
 }
 
-uint32_t Arbiter::rank() const {
+Arbiter::Peers Arbiter::activePeers() const {
   const Impl& im = *impl_;
-  const auto live = lockedSlots(im.fd(), im.slot);
+  const uint32_t high = slotHigh(*im.st);
+  const auto live = lockedSlots(im.fd(), high);
   const uint64_t now = monoNs();
-  uint32_t below = 0;
-  for (uint32_t i = 0; i < im.slot; i++) {
+  Peers peers;
+  for (uint32_t i = 0; i < high; i++) {
+    if (i == im.slot || !live.test(i)) continue;
     const uint64_t at = load(im.st->slots[i].activeAt);
-    if (live.test(i) && at != 0 && at <= now && now - at < kActiveNs) below++;
+    if (at == 0 || at > now || now - at >= kActiveNs) continue;
+    peers.all++;
+    if (i < im.slot) peers.below++;
   }
-  return below;
+  return peers;
 }
 
 DeviceView Arbiter::view(uint32_t device) const {
@@ -95,7 +99,7 @@ void Arbiter::enqueued(uint32_t device, int delta) {
   add(im.st->perSlot[device][im.slot].queue, static_cast<uint32_t>(delta));
   const uint64_t now = monoNs();  // read once: this runs for every request
   if (delta > 0) {
-    // Marks this instance active for rank(), at most once per 10 ms.
+    // Marks this instance active for activePeers(), at most once per 10 ms.
     if (now - im.activeAt.load(std::memory_order_relaxed) >= 10000000) {
       im.activeAt.store(now, std::memory_order_relaxed);
       store(im.st->slots[im.slot].activeAt, now);

@@ -124,11 +124,15 @@ class Arbiter {
 
   DeviceView view(uint32_t device) const;
 
-  // How many active instances hold a lower process slot than this one: 0,
-  // 1, 2, ... over the live instances that queued a request within
-  // kActiveNs, whatever gaps dead or idle ones leave. A lock probe per live
-  // lower slot or so.
-  uint32_t rank() const;
+  // The other live instances that queued a request within kActiveNs: how
+  // many hold a lower process slot than this one (its rank: 0, 1, 2, ...
+  // whatever gaps dead or idle ones leave) and how many there are in all.
+  // About two lock probes per live slot.
+  struct Peers {
+    uint32_t below = 0;
+    uint32_t all = 0;
+  };
+  Peers activePeers() const;
   static constexpr uint64_t kActiveNs = 250000000;
 
   // This instance's count of queued + running requests on `device`

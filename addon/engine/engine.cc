@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 
@@ -12,20 +13,26 @@ namespace {
 // requests: reconfiguring costs far more than waiting behind a few runs.
 constexpr uint64_t kReconfigurePenalty = 8;
 // While other processes use these devices, each process has a home device
-// (its rank among the active processes modulo the device count, looked up
-// again every kCrowdedNs), and any other device counts as this many queued
-// requests more: sharing a device costs turns on it (on a GPU, context
-// switches), so busy processes keep to cards of their own and spill over
-// only when their own card is this far behind (four batches of the
-// worker's pipeline). A process alone balances by queue depth over all
-// the cards. When the home holds another bitstream (not none) and other
-// devices hold the request's, those are home instead: ranks shift whenever
-// a process before this one stops, and moving would reconfigure two cards
+// (its rank among the active processes modulo the device count), and any
+// other device counts as this many queued requests more: sharing a device
+// costs turns on it (on a GPU, context switches), so busy processes keep to
+// cards of their own and spill over only when their own card is this far
+// behind (four batches of the worker's pipeline). A process alone balances
+// by queue depth over all the cards. When the home holds another bitstream
+// (not none), the devices that hold the request's are home instead, or
+// failing those the devices that hold none: ranks shift whenever a process
+// before this one stops or starts, and moving would reconfigure cards
 // (seconds each on an FPGA) for a placement no better than the one it has.
 constexpr uint64_t kAwayPenalty = 64;
-// Others' requests seen on a device keep the homes in force this long,
-// since a busy process's queue empties and fills many times a millisecond.
+// Others active (Arbiter::activePeers) or their requests seen queued on a
+// device keep the homes in force this long. Queues alone would not do: a
+// busy process's queue empties and fills many times a millisecond, and may
+// be empty whenever another looks.
 constexpr uint64_t kCrowdedNs = 100000000;
+// Who else is active, and so this process's rank, is looked up this often
+// (a few lock probes): a process that started a moment ago may be done in
+// 100 ms, and all of that on the wrong card.
+constexpr uint64_t kPeersNs = 10000000;
 }  // namespace
 
 Engine::Engine(std::vector<std::unique_ptr<Device>> devices, const EngineOptions& options)
@@ -53,20 +60,24 @@ uint32_t Engine::choose(const Job& job, uint64_t now) const {
     views[i] = arbiter_.view(slots_.at(candidates[i].device));
     if (views[i].othersQueue > 0) crowdedUntil_ = now + kCrowdedNs;
   }
-  const bool crowded = now < crowdedUntil_;
-  if (crowded && now - homeAt_ >= kCrowdedNs) {
-    home_ = arbiter_.rank() % devices_.size();
-    homeAt_ = now;
+  if (now - peersAt_ >= kPeersNs) {
+    const Arbiter::Peers peers = arbiter_.activePeers();
+    home_ = peers.below % devices_.size();
+    if (peers.all > 0) crowdedUntil_ = std::max(crowdedUntil_, now + kCrowdedNs);
+    peersAt_ = now;
   }
-  // Home is home_, unless home_ holds another bitstream and another device
-  // holds this plan's: then the devices that hold it.
-  bool homeHasOther = false, someHaveIt = false;
+  const bool crowded = now < crowdedUntil_;
+  // Home is home_, unless home_ holds another bitstream: then the devices
+  // that hold this plan's, or failing those the empty ones.
+  bool homeHasOther = false, someHaveIt = false, someEmpty = false;
   for (size_t i = 0; crowded && i < n; ++i) {
     const bool has = views[i].bitstreamHash == candidates[i].bitstreamHash;
     if (candidates[i].device == home_) homeHasOther = !has && views[i].bitstreamHash != 0;
     someHaveIt = someHaveIt || has;
+    someEmpty = someEmpty || views[i].bitstreamHash == 0;
   }
-  const bool followBitstream = homeHasOther && someHaveIt;
+  const bool toHolders = homeHasOther && someHaveIt;
+  const bool toEmpty = homeHasOther && !someHaveIt && someEmpty;
   uint64_t best = std::numeric_limits<uint64_t>::max();
   uint32_t chosen = std::numeric_limits<uint32_t>::max();
   for (size_t k = 0; k < n; ++k) {
@@ -77,7 +88,7 @@ uint32_t Engine::choose(const Job& job, uint64_t now) const {
     const bool ready = view.bitstreamHash == candidate.bitstreamHash;
     uint64_t score = view.queueDepth;
     if (!ready) score += kReconfigurePenalty;
-    const bool atHome = followBitstream ? ready : candidate.device == home_;
+    const bool atHome = toHolders ? ready : toEmpty ? view.bitstreamHash == 0 : candidate.device == home_;
     if (crowded && !atHome) score += kAwayPenalty;
     // Another process's whole-card lease: wait there only if nothing else fits.
     if (view.leasedByOther) score += std::numeric_limits<uint32_t>::max();

@@ -49,7 +49,7 @@ class Engine {
   // choose() state; it runs on the one JS thread that owns this engine.
   mutable uint64_t crowdedUntil_ = 0;  // until when other processes count as using these devices
   mutable uint32_t home_ = 0;          // this process's home device while they do
-  mutable uint64_t homeAt_ = 0;        // when home_ was looked up
+  mutable uint64_t peersAt_ = 0;       // when home_ and the active peers were looked up
   mutable std::vector<DeviceView> views_;  // the candidates' views, reused
 };
 

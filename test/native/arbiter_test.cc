@@ -107,21 +107,28 @@ TEST(others_queue_counts_other_instances_only_while_own_count_moves) {
   CHECK_EQ(b.view(d).othersQueue, 0u);
 }
 
-TEST(rank_counts_live_active_instances_below) {
+TEST(active_peers_count_live_active_instances_and_those_below) {
   TempDir dir;
   auto low = std::make_unique<Arbiter>(dir.options());
   Arbiter idle(dir.options()), high(dir.options());
   uint32_t d = low->attach("dev", DeviceMode::Shared);
-  CHECK_EQ(low->rank(), 0u);
-  CHECK_EQ(high.rank(), 0u);  // none below has queued anything yet
+  CHECK_EQ(low->activePeers().all, 0u);
+  CHECK_EQ(high.activePeers().below, 0u);  // none below has queued anything yet
   low->enqueued(d, 1);
   idle.enqueued(d, 1);
-  CHECK_EQ(high.rank(), 2u);
+  high.enqueued(d, 1);
+  CHECK_EQ(high.activePeers().below, 2u);
+  CHECK_EQ(high.activePeers().all, 2u);  // itself not counted
+  CHECK_EQ(low->activePeers().below, 0u);
+  CHECK_EQ(low->activePeers().all, 2u);  // those above count too
   sleepMs(Arbiter::kActiveNs / 1000000 + 50);
-  low->enqueued(d, 1);  // active again; `idle` is not
-  CHECK_EQ(high.rank(), 1u);
+  low->enqueued(d, 1);  // active again; `idle` and `high` are not
+  CHECK_EQ(high.activePeers().below, 1u);
+  CHECK_EQ(high.activePeers().all, 1u);
+  CHECK_EQ(low->activePeers().all, 0u);
   low.reset();  // gone: its slot lock with it
-  CHECK_EQ(high.rank(), 0u);
+  CHECK_EQ(high.activePeers().below, 0u);
+  CHECK_EQ(high.activePeers().all, 0u);
 }
 
 TEST(slots_are_probed_claimed_and_exhausted) {
