@@ -186,6 +186,26 @@ describe("arbiter: processes sharing two devices", function () {
     expect(after.map((d) => d.bitstream)).to.deep.equal(before.map((d) => d.bitstream));
   });
 
+  it("a busy process whose home holds another bitstream takes an empty card, not turns on its home", async () => {
+    // The gemm process (slot 0, so rank 0: home device 0) starts while a vadd
+    // process (slot 1) runs on device 0 alone (its device option) and device
+    // 1 holds nothing. Staying home would reconfigure device 0 back and forth
+    // with the vadd process while device 1 stays empty.
+    const stateDir = freshStateDir();
+    const gemm = sharer({ ...busy(stateDir, 2000), SHARER_ROLE: "gemm", SHARER_WARM: "0" });
+    await gemm.waitFor("READY");
+    const vadd = sharer({ ...busy(stateDir, 1000000), SHARER_DEVICE: "0" });
+    await vadd.waitFor("READY"); // its first request configured device 0
+    vadd.child.stdin!.write("go\n");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    gemm.child.stdin!.write("go\n");
+    const counts = await doneCounts(gemm);
+    vadd.child.kill();
+    const devices = native().inspect(stateDir).devices;
+    expect(counts, JSON.stringify(devices)).to.deep.equal({ 1: 2000 });
+    expect(devices.map((d) => d.reconfigurations), JSON.stringify(devices)).to.deep.equal([1, 1]);
+  });
+
   it("chaos: children SIGKILLed every ~50 ms; survivors finish correctly, nothing stays held", async () => {
     // The scenario the GPU runs use (test/helpers/chaos-run.cjs), smaller.
     const child = spawn(process.execPath, [path.join(__dirname, "helpers", "chaos-run.cjs")], {

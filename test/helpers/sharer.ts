@@ -1,9 +1,11 @@
 // A sharing process for the multi-process tests, driven by environment:
 //   SHARER_ROLE=vadd   SHARER_COUNT=n [SHARER_INFLIGHT=k]  runs n checked vadds
 //   SHARER_ROLE=gemm   SHARER_COUNT=n [SHARER_INFLIGHT=k]  runs n checked small gemms
-//                      Either prints "READY" once the first one is back, then runs
+//                      Either prints "READY" once the first one is back (with
+//                      SHARER_WARM=0, once the runtime is open, none run), then runs
 //                      the rest in k lanes, each pausing SHARER_PACE_MS between its
-//                      requests; with SHARER_GO=stdin, only after a line on stdin.
+//                      requests; with SHARER_GO=stdin, only after a line on stdin;
+//                      with SHARER_DEVICE=id, all on that device.
 //   SHARER_ROLE=lease  SHARER_DEVICE=id                    leases a device whole, then idles
 // It prints one line per event: "READY", "LEASED", "DONE <n> <json of device id -> count>",
 // "WRONG <detail>" or "ERROR <code> <message>".
@@ -14,13 +16,14 @@ const count = Number(process.env.SHARER_COUNT ?? 100);
 const inflight = Number(process.env.SHARER_INFLIGHT ?? 8);
 const paceMs = Number(process.env.SHARER_PACE_MS ?? 0); // pause between a lane's requests
 const perDevice: Record<number, number> = {};
+const options = process.env.SHARER_DEVICE === undefined ? {} : { device: Number(process.env.SHARER_DEVICE) };
 
 async function vadd(j: number): Promise<void> {
   const n = 64 + (j % 7) * 100;
   const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n), c = inaccel.alloc(Float32Array, n);
   a.fill(j);
   b.fill(process.pid % 1000);
-  const r = await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
+  const r = await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n), options);
   perDevice[r.device.id] = (perDevice[r.device.id] ?? 0) + 1;
   const want = Math.fround(j + (process.pid % 1000));
   if (!c.every((v) => v === want)) throw new Error(`WRONG vadd ${j}: ${c[0]} != ${want}`);
@@ -32,14 +35,15 @@ async function vadd(j: number): Promise<void> {
 async function gemm(j: number): Promise<void> {
   const m = 3, n = 5, k = 4;
   const A = new Float32Array(m * k).fill(1), B = new Float32Array(k * n).fill(j % 10), C = new Float32Array(m * n);
-  const r = await inaccel.submit(inaccel.request("linalg.gemm").arg(A).arg(B).arg(C).arg(m).arg(n).arg(k));
+  const r = await inaccel.submit(inaccel.request("linalg.gemm").arg(A).arg(B).arg(C).arg(m).arg(n).arg(k), options);
   perDevice[r.device.id] = (perDevice[r.device.id] ?? 0) + 1;
   if (!C.every((v) => v === k * (j % 10))) throw new Error(`WRONG gemm ${j}: ${C[0]}`);
 }
 
 async function run(task: (j: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await task(next++);
+  if (process.env.SHARER_WARM === "0") inaccel.devices();
+  else await task(next++);
   console.log("READY");
   if (process.env.SHARER_GO === "stdin") {
     await new Promise((resolve) => process.stdin.once("data", resolve));
