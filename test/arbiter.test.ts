@@ -155,6 +155,26 @@ describe("arbiter: processes sharing two devices", function () {
     idle!.child.kill();
   });
 
+  it("a process that submits now and then does not keep a busy one to a single card", async () => {
+    // Others crowd a process only while busy (Arbiter::kBusyNs after each of
+    // their requests), not while merely active (kActiveNs, for ranks): a
+    // request every 500 ms leaves the busy one balancing over both cards
+    // most of the time: 37-40% of its requests on its other card in six
+    // runs, 14-16% with the rule before (crowded by any peer that queued a
+    // request in the last 250 ms).
+    // The busy one takes slot 0, so that its rank and home stay put.
+    const stateDir = freshStateDir();
+    const count = 20000;
+    const heavy = sharer(busy(stateDir, count));
+    await heavy.waitFor("READY");
+    const light = sharer({ SHARER_ROLE: "vadd", SHARER_COUNT: "1000", SHARER_INFLIGHT: "1", SHARER_PACE_MS: "500", INACCEL_STATE_DIR: stateDir });
+    await light.waitFor("READY");
+    const counts = await together([heavy]);
+    light.child.kill();
+    const shares = ["0", "1"].map((id) => (counts[0]![id] ?? 0) / count);
+    expect(Math.min(...shares), JSON.stringify(counts)).to.be.at.least(0.25);
+  });
+
   it("busy processes of two bitstreams stay on their cards when the ranks shift", async () => {
     // Slots 0 (vadd), 1 (gemm) and 2 (vadd) have homes 0, 1 and 0: one device
     // holds the vector bitstream, the other linalg. With slot 0 gone, slot 1's

@@ -58,9 +58,9 @@ Arbiter::Peers Arbiter::activePeers() const {
   for (uint32_t i = 0; i < high; i++) {
     if (i == im.slot || !live.test(i)) continue;
     const uint64_t at = load(im.st->slots[i].activeAt);
-    if (at == 0 || at > now || now - at >= kActiveNs) continue;
-    peers.all++;
-    if (i < im.slot) peers.below++;
+    if (at == 0 || at > now) continue;
+    if (now - at < kActiveNs && i < im.slot) peers.below++;
+    if (now - at < kBusyNs) peers.busy++;
   }
   return peers;
 }
@@ -98,12 +98,12 @@ void Arbiter::enqueued(uint32_t device, int delta) {
   im.checkDevice(device);
   add(im.st->perSlot[device][im.slot].queue, static_cast<uint32_t>(delta));
   const uint64_t now = monoNs();  // read once: this runs for every request
-  if (delta > 0) {
-    // Marks this instance active for activePeers(), at most once per 10 ms.
-    if (now - im.activeAt.load(std::memory_order_relaxed) >= 10000000) {
-      im.activeAt.store(now, std::memory_order_relaxed);
-      store(im.st->slots[im.slot].activeAt, now);
-    }
+  // Marks this instance active for activePeers(), at most once per 10 ms;
+  // completions too, so that a stream of requests done one at a time keeps
+  // it marked between submits.
+  if (now - im.activeAt.load(std::memory_order_relaxed) >= 10000000) {
+    im.activeAt.store(now, std::memory_order_relaxed);
+    store(im.st->slots[im.slot].activeAt, now);
   }
   im.maybeReap(now);
 }

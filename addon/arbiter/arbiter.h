@@ -124,16 +124,19 @@ class Arbiter {
 
   DeviceView view(uint32_t device) const;
 
-  // The other live instances that queued a request within kActiveNs: how
-  // many hold a lower process slot than this one (its rank: 0, 1, 2, ...
-  // whatever gaps dead or idle ones leave) and how many there are in all.
-  // About two lock probes per live slot.
+  // The other live instances, by their last request queued or done (a
+  // stamp up to 10 ms stale): how many of those active within kActiveNs
+  // hold a lower process slot than this one (its rank: 0, 1, 2, ...
+  // whatever gaps dead or idle ones leave), and how many were busy within
+  // kBusyNs, using the devices now as far as the stamps tell. About two
+  // lock probes per live slot.
   struct Peers {
     uint32_t below = 0;
-    uint32_t all = 0;
+    uint32_t busy = 0;
   };
   Peers activePeers() const;
   static constexpr uint64_t kActiveNs = 250000000;
+  static constexpr uint64_t kBusyNs = 100000000;
 
   // This instance's count of queued + running requests on `device`
   // (summed over live instances into DeviceSnapshot::queueDepth).

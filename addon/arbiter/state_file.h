@@ -69,7 +69,7 @@ struct Slot {
   int32_t pid;  // 0: free; liveness is the slot lock, never this pid
   uint32_t reserved0;
   uint64_t startTime;  // CLOCK_REALTIME ns when claimed
-  uint64_t activeAt;   // CLOCK_MONOTONIC ns of its last request, up to 10 ms stale; 0: none
+  uint64_t activeAt;   // CLOCK_MONOTONIC ns of its last request queued or done, up to 10 ms stale; 0: none
   uint8_t reserved[40];
 };
 

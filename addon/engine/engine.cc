@@ -24,13 +24,15 @@ constexpr uint64_t kReconfigurePenalty = 8;
 // before this one stops or starts, and moving would reconfigure cards
 // (seconds each on an FPGA) for a placement no better than the one it has.
 constexpr uint64_t kAwayPenalty = 64;
-// Others active (Arbiter::activePeers) or their requests seen queued on a
-// device keep the homes in force this long. Queues alone would not do: a
-// busy process's queue empties and fills many times a millisecond, and may
-// be empty whenever another looks.
-constexpr uint64_t kCrowdedNs = 100000000;
-// Who else is active, and so this process's rank, is looked up this often
-// (a few lock probes): a process that started a moment ago may be done in
+// Others' requests seen queued on a device keep the homes in force this
+// long, as do others busy within as long (Arbiter::kBusyNs, by their
+// stamps). Queues alone would not do: a busy process's queue empties and
+// fills many times a millisecond, and may be empty whenever another looks.
+// A process that submits now and then crowds the others only that long
+// after each request.
+constexpr uint64_t kCrowdedNs = Arbiter::kBusyNs;
+// Who else is busy, and this process's rank, is looked up this often (a
+// few lock probes): a process that started a moment ago may be done in
 // 100 ms, and all of that on the wrong card.
 constexpr uint64_t kPeersNs = 10000000;
 }  // namespace
@@ -63,7 +65,7 @@ uint32_t Engine::choose(const Job& job, uint64_t now) const {
   if (now - peersAt_ >= kPeersNs) {
     const Arbiter::Peers peers = arbiter_.activePeers();
     home_ = peers.below % devices_.size();
-    if (peers.all > 0) crowdedUntil_ = std::max(crowdedUntil_, now + kCrowdedNs);
+    if (peers.busy > 0) crowdedUntil_ = std::max(crowdedUntil_, now + kPeersNs);
     peersAt_ = now;
   }
   const bool crowded = now < crowdedUntil_;

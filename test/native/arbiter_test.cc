@@ -107,28 +107,31 @@ TEST(others_queue_counts_other_instances_only_while_own_count_moves) {
   CHECK_EQ(b.view(d).othersQueue, 0u);
 }
 
-TEST(active_peers_count_live_active_instances_and_those_below) {
+TEST(active_peers_count_those_below_and_those_busy) {
   TempDir dir;
   auto low = std::make_unique<Arbiter>(dir.options());
   Arbiter idle(dir.options()), high(dir.options());
   uint32_t d = low->attach("dev", DeviceMode::Shared);
-  CHECK_EQ(low->activePeers().all, 0u);
+  CHECK_EQ(low->activePeers().busy, 0u);
   CHECK_EQ(high.activePeers().below, 0u);  // none below has queued anything yet
   low->enqueued(d, 1);
   idle.enqueued(d, 1);
   high.enqueued(d, 1);
   CHECK_EQ(high.activePeers().below, 2u);
-  CHECK_EQ(high.activePeers().all, 2u);  // itself not counted
+  CHECK_EQ(high.activePeers().busy, 2u);  // itself not counted
   CHECK_EQ(low->activePeers().below, 0u);
-  CHECK_EQ(low->activePeers().all, 2u);  // those above count too
-  sleepMs(Arbiter::kActiveNs / 1000000 + 50);
-  low->enqueued(d, 1);  // active again; `idle` and `high` are not
-  CHECK_EQ(high.activePeers().below, 1u);
-  CHECK_EQ(high.activePeers().all, 1u);
-  CHECK_EQ(low->activePeers().all, 0u);
+  CHECK_EQ(low->activePeers().busy, 2u);  // those above count too
+  sleepMs(Arbiter::kBusyNs / 1000000 + 20);
+  CHECK_EQ(high.activePeers().below, 2u);  // active, no longer busy
+  CHECK_EQ(high.activePeers().busy, 0u);
+  sleepMs((Arbiter::kActiveNs - Arbiter::kBusyNs) / 1000000 + 20);
+  low->enqueued(d, -1);  // a request done counts as much as one queued
+  CHECK_EQ(high.activePeers().below, 1u);  // `idle` is no longer active
+  CHECK_EQ(high.activePeers().busy, 1u);
+  CHECK_EQ(low->activePeers().busy, 0u);
   low.reset();  // gone: its slot lock with it
   CHECK_EQ(high.activePeers().below, 0u);
-  CHECK_EQ(high.activePeers().all, 0u);
+  CHECK_EQ(high.activePeers().busy, 0u);
 }
 
 TEST(slots_are_probed_claimed_and_exhausted) {
