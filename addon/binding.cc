@@ -93,6 +93,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("release", &Addon::Release),
         InstanceMethod("prepare", &Addon::Prepare),
         InstanceMethod("submit", &Addon::Submit),
+        InstanceMethod("cancel", &Addon::Cancel),
         InstanceMethod("lease", &Addon::Lease),
         InstanceMethod("unlease", &Addon::Unlease),
         InstanceMethod("snapshot", &Addon::Snapshot),
@@ -341,6 +342,7 @@ class Addon : public Napi::Addon<Addon> {
       auto pending = std::make_unique<Pending>(
           Pending{info[2].As<Napi::Number>().Uint32Value(), std::move(plan), std::move(args), {}});
       inaccel::Job job;
+      job.id = pending->slot;
       job.plan = pending->plan.get();
       job.args = &pending->args;
       job.globalSize = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
@@ -358,6 +360,16 @@ class Addon : public Napi::Addon<Addon> {
         throw;
       }
       return env.Undefined();
+    });
+  }
+
+  // cancel(slot): true when the request was still queued; it then settles
+  // through the records, failed with ABORTED.
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+      if (!engine_ || !info[0].IsNumber()) return Napi::Boolean::New(env, false);
+      return Napi::Boolean::New(env, engine_->cancel(info[0].As<Napi::Number>().Uint32Value()));
     });
   }
 

@@ -1,24 +1,15 @@
+const CODES = [
+  "UNKNOWN_ACCELERATOR", "BAD_ARGUMENT", "NO_DEVICE", "NO_RUNTIME", "DEVICE_ERROR",
+  "DEVICE_BUSY", "RELEASED", "ABORTED", "BITSTREAM_INVALID", "CHECKSUM_MISMATCH", "NOT_FOUND",
+  "DOWNLOAD_FAILED", "PERMISSION_DENIED", "STATE_CORRUPT", "STATE_VERSION",
+  "ARBITER_ERROR", "CONFIG_INVALID",
+] as const;
+
 /**
  * Stable error codes. Code that handles errors should switch on
  * {@link InaccelError.code}, never on the message.
  */
-export type ErrorCode =
-  | "UNKNOWN_ACCELERATOR"
-  | "BAD_ARGUMENT"
-  | "NO_DEVICE"
-  | "NO_RUNTIME"
-  | "DEVICE_ERROR"
-  | "DEVICE_BUSY"
-  | "RELEASED"
-  | "BITSTREAM_INVALID"
-  | "CHECKSUM_MISMATCH"
-  | "NOT_FOUND"
-  | "DOWNLOAD_FAILED"
-  | "PERMISSION_DENIED"
-  | "STATE_CORRUPT"
-  | "STATE_VERSION"
-  | "ARBITER_ERROR"
-  | "CONFIG_INVALID";
+export type ErrorCode = (typeof CODES)[number];
 
 /** The one error class of the library: every failure it reports is one. */
 export class InaccelError extends Error {
@@ -32,12 +23,7 @@ export class InaccelError extends Error {
   }
 }
 
-const codes = new Set<string>([
-  "UNKNOWN_ACCELERATOR", "BAD_ARGUMENT", "NO_DEVICE", "NO_RUNTIME", "DEVICE_ERROR",
-  "DEVICE_BUSY", "RELEASED", "BITSTREAM_INVALID", "CHECKSUM_MISMATCH", "NOT_FOUND",
-  "DOWNLOAD_FAILED", "PERMISSION_DENIED", "STATE_CORRUPT", "STATE_VERSION",
-  "ARBITER_ERROR", "CONFIG_INVALID",
-]);
+const codes = new Set<string>(CODES);
 
 /**
  * Turns an error thrown by the native addon (an Error whose `code` is set by

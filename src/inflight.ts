@@ -15,17 +15,27 @@ export class InFlight {
   private readonly accelerators: (string | undefined)[] = [];
   // The request's arguments: the addon reads and writes them until settled.
   private readonly values: (readonly ArrayBufferView[] | undefined)[] = [];
+  // The request's abort signal, and per signal the slots it may still
+  // abort and its one listener (one per request would trip Node's
+  // listener-leak warning when many requests share a signal). A slot
+  // leaves its signal when settled: a later abort must not reach the next
+  // request of the slot.
+  private readonly signals: (AbortSignal | undefined)[] = [];
+  private readonly abortable = new Map<AbortSignal, { slots: Set<number>; onAbort: () => void }>();
   private readonly free: number[] = [];
   /** The records the addon writes; set once the engine is open. */
   records: Float64Array = new Float64Array(0);
 
-  constructor(private readonly devices: readonly Device[]) {}
+  /** `cancel` takes a slot's request off its device's queue (Native.cancel). */
+  constructor(private readonly devices: readonly Device[], private readonly cancel: (slot: number) => boolean) {}
 
   /**
    * A promise for a request that `start` hands to the addon under a slot.
-   * When `start` throws, the slot is freed and the promise rejects.
+   * When `start` throws, the slot is freed and the promise rejects. An
+   * abort of `signal` while the request is still queued settles it as
+   * ABORTED (through the addon, like any outcome).
    */
-  run(accelerator: string, values: readonly ArrayBufferView[], start: (slot: number) => void): Promise<SubmitResult> {
+  run(accelerator: string, values: readonly ArrayBufferView[], start: (slot: number) => void, signal?: AbortSignal): Promise<SubmitResult> {
     return new Promise((resolve, reject) => {
       const slot = this.free.length > 0 ? this.free.pop()! : this.resolves.length;
       this.resolves[slot] = resolve;
@@ -37,7 +47,9 @@ export class InFlight {
       } catch (error) {
         this.release(slot);
         reject(fromNative(error));
+        return;
       }
+      if (signal) this.watch(signal, slot);
     });
   }
 
@@ -72,6 +84,31 @@ export class InFlight {
     this.rejects[slot] = undefined;
     this.accelerators[slot] = undefined;
     this.values[slot] = undefined;
+    const signal = this.signals[slot];
+    if (signal) {
+      this.signals[slot] = undefined;
+      const watched = this.abortable.get(signal);
+      if (watched?.slots.delete(slot) && watched.slots.size === 0) {
+        signal.removeEventListener("abort", watched.onAbort);
+        this.abortable.delete(signal);
+      }
+    }
     this.free.push(slot);
+  }
+
+  private watch(signal: AbortSignal, slot: number): void {
+    this.signals[slot] = signal;
+    let watched = this.abortable.get(signal);
+    if (!watched) {
+      const slots = new Set<number>();
+      const onAbort = (): void => {
+        this.abortable.delete(signal);
+        for (const queued of slots) this.cancel(queued);
+      };
+      watched = { slots, onAbort };
+      this.abortable.set(signal, watched);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    watched.slots.add(slot);
   }
 }

@@ -13,6 +13,14 @@ import { runtime } from "./runtime";
 export interface SubmitOptions {
   /** Run on this device (its `id` from {@link devices}) instead of letting the library choose. */
   device?: number;
+  /**
+   * Aborts the request while it waits in its device's queue: its promise
+   * then rejects with `ABORTED`, and it never runs. A request the device
+   * has already taken (to run, or to wait for the card's lease or
+   * configuration) runs to the end and settles as usual: its arrays are in
+   * use until then. An already aborted signal rejects at once.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a finished request reports. */
@@ -42,7 +50,7 @@ const ACCESS = { r: 0, w: 1, rw: 2 } as const;
  * once; the JS thread never waits on a device.
  *
  * @throws InaccelError `UNKNOWN_ACCELERATOR`, `BAD_ARGUMENT`, `RELEASED`, `NO_DEVICE`,
- * `NO_RUNTIME`, `DEVICE_BUSY`, `DEVICE_ERROR` (as a rejected promise).
+ * `NO_RUNTIME`, `DEVICE_BUSY`, `DEVICE_ERROR`, `ABORTED` (as a rejected promise).
  */
 export function submit(req: Request, options: SubmitOptions = {}): Promise<SubmitResult> {
   // Not an async function: one promise per request instead of two, and no
@@ -60,7 +68,14 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
     // Bitstreams of one accelerator id share its signature: the first one types the arguments.
     const args = typeArguments(req.accelerator, first.arguments, values);
     const size = globalSize(req.accelerator, workSize, first.arguments, values);
-    return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, size, slot, ...args));
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (!(signal instanceof AbortSignal)) {
+        throw new InaccelError("BAD_ARGUMENT", `submit's signal option is an AbortSignal, got ${typeof signal}`);
+      }
+      if (signal.aborted) throw new InaccelError("ABORTED", `${req.accelerator}: the signal was aborted before submit`, { cause: signal.reason });
+    }
+    return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, size, slot, ...args), signal);
   } catch (error) {
     return Promise.reject(fromNative(error));
   }

@@ -139,6 +139,13 @@ void Engine::submit(Job job) {
   workers_[device]->push(std::move(job));
 }
 
+bool Engine::cancel(uint64_t id) {
+  for (const auto& worker : workers_) {
+    if (worker->cancel(id)) return true;
+  }
+  return false;
+}
+
 void Engine::lease(uint32_t device, bool wait) {
   if (device >= devices_.size()) throw Error("NO_DEVICE", "no device " + std::to_string(device));
   arbiter_.leaseWhole(slots_[device], wait);

@@ -35,6 +35,10 @@ class Engine {
   // queues the job there.
   void submit(Job job);
 
+  // Fails the job of this id with ABORTED if it is still queued, not yet
+  // taken by its device's worker; false otherwise.
+  bool cancel(uint64_t id);
+
   void lease(uint32_t device, bool wait);
   void unlease(uint32_t device);
   Snapshot snapshot() const { return arbiter_.snapshot(); }

@@ -53,6 +53,7 @@ struct Plan {
 // allocated is freed there (memory freed by another thread contends on the
 // allocator's locks, a measurable cost per request).
 struct Job {
+  uint64_t id = 0;                  // the submitter's number for it, for Engine::cancel
   const Plan* plan = nullptr;
   uint32_t chosen = 0;              // index in plan->candidates, set by Engine::submit
   std::vector<Arg>* args = nullptr;  // one per plan->params; banks set by Engine::submit

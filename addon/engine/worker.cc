@@ -1,5 +1,6 @@
 #include "engine/worker.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <vector>
@@ -61,6 +62,21 @@ void Worker::push(Job job) {
     queued_.store(queue_.size(), std::memory_order_release);
   }
   wake_.notify_one();
+}
+
+bool Worker::cancel(uint64_t id) {
+  Job job;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = std::find_if(queue_.begin(), queue_.end(), [id](const Job& j) { return j.id == id; });
+    if (found == queue_.end()) return false;
+    job = std::move(*found);
+    queue_.erase(found);
+    queued_.store(queue_.size(), std::memory_order_release);
+  }
+  arbiter_.enqueued(slot_, -1);
+  job.done(failure("ABORTED", "the request was aborted before it ran", index_));
+  return true;
 }
 
 // Before sleeping, a worker watches its queue for a moment: a program that

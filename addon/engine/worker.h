@@ -27,6 +27,10 @@ class Worker {
   // The job's chosen candidate is this worker's device.
   void push(Job job);
 
+  // Fails the queued job of this id with ABORTED; false when none is
+  // queued (it never was, or this worker has taken it to run).
+  bool cancel(uint64_t id);
+
  private:
   Job pop();
   void loop();

@@ -1,0 +1,100 @@
+import { expect } from "chai";
+import * as inaccel from "../src/index";
+
+// submit's signal option on the two PoCL devices: what the signal takes off
+// the queue never runs, what the device took runs to the end.
+
+const N = 1 << 18;
+
+interface Trial {
+  index: number;
+  c: Float32Array;
+  outcome: Promise<inaccel.SubmitResult>;
+}
+
+type Arrays = readonly (readonly [Float32Array, Float32Array, Float32Array])[];
+
+// The arrays of `count` vector additions of N floats, request i adding i
+// and 1: made before submitting, so that the requests go in at once.
+function arraysFor(count: number): Arrays {
+  return Array.from({ length: count }, (_, i) => [new Float32Array(N).fill(i), new Float32Array(N).fill(1), new Float32Array(N)] as const);
+}
+
+// The requests of `arrays`, on device 0.
+function submitMany(arrays: Arrays, signal?: AbortSignal): Trial[] {
+  return arrays.map(([a, b, c], index) => ({
+    index,
+    c,
+    outcome: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(N), { device: 0, signal }),
+  }));
+}
+
+// Settles every trial: how many ran (each correct) and how many were
+// aborted (each array untouched); anything else fails the test.
+async function tally(trials: Trial[]): Promise<{ ran: number; aborted: number }> {
+  const settled = await Promise.allSettled(trials.map((t) => t.outcome));
+  let ran = 0, aborted = 0;
+  settled.forEach((s, k) => {
+    const { index, c } = trials[k]!;
+    if (s.status === "fulfilled") {
+      ran++;
+      expect(c.every((v) => v === index + 1), `request ${index} ran`).to.equal(true);
+    } else {
+      expect((s.reason as inaccel.InaccelError).code, String(s.reason)).to.equal("ABORTED");
+      aborted++;
+      expect(c.every((v) => v === 0), `request ${index} was aborted: it never ran`).to.equal(true);
+    }
+  });
+  return { ran, aborted };
+}
+
+const okOnDevices = (): number => inaccel.stats().devices.reduce((sum, d) => sum + d.ok + d.failed, 0);
+
+describe("aborting requests (submit's signal)", () => {
+  it("takes queued requests off the queue: they reject with ABORTED and never run; the rest run correctly", async () => {
+    const before = okOnDevices();
+    const controller = new AbortController();
+    const trials = submitMany(arraysFor(200), controller.signal);
+    controller.abort();
+    const { ran, aborted } = await tally(trials);
+    expect(ran + aborted).to.equal(200);
+    expect(aborted, "aborted of 200 queued").to.be.greaterThan(0);
+    // Counted as neither ok nor failed: they never reached a device.
+    expect(okOnDevices() - before).to.equal(ran);
+    expect(inaccel.stats().devices.map((d) => d.queueDepth)).to.deep.equal([0, 0]);
+  });
+
+  it("aborts only the requests of its own signal", async () => {
+    const aborting = new AbortController(), other = new AbortController();
+    const [mineArrays, theirArrays] = [arraysFor(100), arraysFor(50)];
+    const mine = submitMany(mineArrays, aborting.signal), theirs = submitMany(theirArrays, other.signal);
+    aborting.abort();
+    expect((await tally(mine)).aborted).to.be.greaterThan(0);
+    expect(await tally(theirs)).to.deep.equal({ ran: 50, aborted: 0 });
+  });
+
+  it("an abort after its request settled reaches none of the requests that reuse its place", async () => {
+    const controller = new AbortController();
+    await tally(submitMany(arraysFor(40), controller.signal));
+    const later = submitMany(arraysFor(100));
+    controller.abort();
+    expect(await tally(later)).to.deep.equal({ ran: 100, aborted: 0 });
+  });
+
+  it("an aborted signal rejects at once with ABORTED, its reason as the cause, and runs nothing", async () => {
+    const before = okOnDevices();
+    const reason = new Error("the caller gave up");
+    const error = await submitMany(arraysFor(1), AbortSignal.abort(reason))[0]!.outcome.then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(inaccel.InaccelError);
+    expect((error as inaccel.InaccelError).code).to.equal("ABORTED");
+    expect((error as inaccel.InaccelError).cause).to.equal(reason);
+    expect(okOnDevices()).to.equal(before);
+  });
+
+  it("a signal option that is not an AbortSignal is BAD_ARGUMENT", async () => {
+    const n = 4;
+    const request = inaccel.request("vector.addition").arg(new Float32Array(n)).arg(new Float32Array(n)).arg(new Float32Array(n)).arg(n);
+    const error = await inaccel.submit(request, { signal: {} as AbortSignal }).then(() => undefined, (e: unknown) => e);
+    expect((error as inaccel.InaccelError).code).to.equal("BAD_ARGUMENT");
+  });
+});
