@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "arbiter/arbiter.h"
 #include "common/error.h"
@@ -363,13 +364,20 @@ class Addon : public Napi::Addon<Addon> {
     });
   }
 
-  // cancel(slot): true when the request was still queued; it then settles
-  // through the records, failed with ABORTED.
+  // cancel(slots): how many of those requests were still queued; they
+  // then settle through the records, failed with ABORTED.
   Napi::Value Cancel(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      if (!engine_ || !info[0].IsNumber()) return Napi::Boolean::New(env, false);
-      return Napi::Boolean::New(env, engine_->cancel(info[0].As<Napi::Number>().Uint32Value()));
+      if (!info[0].IsArray()) throw inaccel::Error("BAD_ARGUMENT", "cancel takes an array of slots");
+      if (!engine_) return Napi::Number::New(env, 0);
+      const Napi::Array slots = info[0].As<Napi::Array>();
+      std::unordered_set<uint64_t> ids;
+      for (uint32_t i = 0; i < slots.Length(); ++i) {
+        const Napi::Value slot = slots.Get(i);
+        if (slot.IsNumber()) ids.insert(slot.As<Napi::Number>().Uint32Value());
+      }
+      return Napi::Number::New(env, static_cast<double>(engine_->cancel(ids)));
     });
   }
 

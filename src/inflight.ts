@@ -26,8 +26,8 @@ export class InFlight {
   /** The records the addon writes; set once the engine is open. */
   records: Float64Array = new Float64Array(0);
 
-  /** `cancel` takes a slot's request off its device's queue (Native.cancel). */
-  constructor(private readonly devices: readonly Device[], private readonly cancel: (slot: number) => boolean) {}
+  /** `cancel` takes the slots' requests off their devices' queues (Native.cancel). */
+  constructor(private readonly devices: readonly Device[], private readonly cancel: (slots: number[]) => number) {}
 
   /**
    * A promise for a request that `start` hands to the addon under a slot.
@@ -103,7 +103,7 @@ export class InFlight {
       const slots = new Set<number>();
       const onAbort = (): void => {
         this.abortable.delete(signal);
-        for (const queued of slots) this.cancel(queued);
+        this.cancel([...slots]);
       };
       watched = { slots, onAbort };
       this.abortable.set(signal, watched);

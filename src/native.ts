@@ -90,8 +90,8 @@ export interface Native {
    * to the settle callback. The caller keeps `args` alive until then.
    */
   submit(plan: NativePlan, globalSize: number, slot: number, ...args: ArrayBufferView[]): void;
-  /** Takes the request of `slot` off its device's queue, to settle as ABORTED; false once the device has taken it. */
-  cancel(slot: number): boolean;
+  /** Takes the requests of `slots` still queued off their devices' queues, to settle as ABORTED; how many it took. */
+  cancel(slots: number[]): number;
   lease(device: number, wait: boolean): void;
   unlease(device: number): void;
   snapshot(): NativeSnapshot;

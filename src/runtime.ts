@@ -77,7 +77,7 @@ function open(): Runtime {
     throw new InaccelError("NO_DEVICE", `the host configuration reserves every device ${process.env.INACCEL_DEVICES ? "INACCEL_DEVICES selects " : ""}for other users than ${who.user}`);
   }
   const stateDir = stateDirectory(config);
-  const inFlight = new InFlight(devices, (slot) => addon.cancel(slot));
+  const inFlight = new InFlight(devices, (slots) => addon.cancel(slots));
   inFlight.records = addon.open({
     devices: devices.map((d) => d.id),
     modes: devices.map((d) => modeOf(config, d)),

@@ -139,11 +139,10 @@ void Engine::submit(Job job) {
   workers_[device]->push(std::move(job));
 }
 
-bool Engine::cancel(uint64_t id) {
-  for (const auto& worker : workers_) {
-    if (worker->cancel(id)) return true;
-  }
-  return false;
+size_t Engine::cancel(const std::unordered_set<uint64_t>& ids) {
+  size_t cancelled = 0;
+  for (const auto& worker : workers_) cancelled += worker->cancel(ids);
+  return cancelled;
 }
 
 void Engine::lease(uint32_t device, bool wait) {

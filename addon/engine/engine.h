@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "arbiter/arbiter.h"
@@ -35,9 +36,9 @@ class Engine {
   // queues the job there.
   void submit(Job job);
 
-  // Fails the job of this id with ABORTED if it is still queued, not yet
-  // taken by its device's worker; false otherwise.
-  bool cancel(uint64_t id);
+  // Fails the jobs of these ids that are still queued, not yet taken by
+  // their devices' workers, with ABORTED. Returns how many it failed.
+  size_t cancel(const std::unordered_set<uint64_t>& ids);
 
   void lease(uint32_t device, bool wait);
   void unlease(uint32_t device);

@@ -1,6 +1,5 @@
 #include "engine/worker.h"
 
-#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <vector>
@@ -64,19 +63,25 @@ void Worker::push(Job job) {
   wake_.notify_one();
 }
 
-bool Worker::cancel(uint64_t id) {
-  Job job;
+size_t Worker::cancel(const std::unordered_set<uint64_t>& ids) {
+  std::vector<Job> cancelled;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto found = std::find_if(queue_.begin(), queue_.end(), [id](const Job& j) { return j.id == id; });
-    if (found == queue_.end()) return false;
-    job = std::move(*found);
-    queue_.erase(found);
+    std::deque<Job> kept;
+    for (Job& job : queue_) {
+      if (ids.count(job.id) != 0) cancelled.push_back(std::move(job));
+      else kept.push_back(std::move(job));
+    }
+    if (cancelled.empty()) return 0;
+    queue_ = std::move(kept);
     queued_.store(queue_.size(), std::memory_order_release);
   }
-  arbiter_.enqueued(slot_, -1);
-  job.done(failure("ABORTED", "the request was aborted before it ran", index_));
-  return true;
+  // Settled outside the lock: done() hands the job to the JS thread.
+  for (Job& job : cancelled) {
+    arbiter_.enqueued(slot_, -1);
+    job.done(failure("ABORTED", "the request was aborted before it ran", index_));
+  }
+  return cancelled.size();
 }
 
 // Before sleeping, a worker watches its queue for a moment: a program that

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "arbiter/arbiter.h"
@@ -27,9 +28,10 @@ class Worker {
   // The job's chosen candidate is this worker's device.
   void push(Job job);
 
-  // Fails the queued job of this id with ABORTED; false when none is
-  // queued (it never was, or this worker has taken it to run).
-  bool cancel(uint64_t id);
+  // Fails the queued jobs of these ids with ABORTED, in one pass over the
+  // queue; those this worker has taken to run (or never had) stay as they
+  // are. Returns how many it failed.
+  size_t cancel(const std::unordered_set<uint64_t>& ids);
 
  private:
   Job pop();
