@@ -479,6 +479,7 @@ class Addon : public Napi::Addon<Addon> {
       o.Set("bitstream", d.bitstream);
       o.Set("generation", static_cast<double>(d.generation));
       o.Set("reconfigurations", static_cast<double>(d.reconfigurations));
+      o.Set("configureNs", static_cast<double>(d.configureNs));
       o.Set("queueDepth", d.queueDepth);
       o.Set("waiting", d.waiting);
       o.Set("lessee", d.lessee);

@@ -65,6 +65,7 @@ export interface NativeDeviceState {
   bitstream: string;
   generation: number;
   reconfigurations: number;
+  configureNs: number;
   queueDepth: number;
   waiting: number;
   lessee: number;

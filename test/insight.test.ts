@@ -99,12 +99,12 @@ const device = (id: number, key: string): Device => ({
 const snapshot: NativeSnapshot = {
   devices: [
     {
-      index: 0, key: "k1", mode: "exclusive", bitstream: "b@1:abc", generation: 3, reconfigurations: 2, queueDepth: 4,
+      index: 0, key: "k1", mode: "exclusive", bitstream: "b@1:abc", generation: 3, reconfigurations: 2, configureNs: 2.5e9, queueDepth: 4,
       waiting: 1, lessee: 42, users: [42, 43],
       kernels: [{ accelerator: "a.x", ok: 10, failed: 2, busyNs: 3e9 }, { accelerator: 'we"ird\\name', ok: 1, failed: 0, busyNs: 5e8 }],
     },
     {
-      index: 1, key: "elsewhere", mode: "shared", bitstream: "", generation: 0, reconfigurations: 0, queueDepth: 0,
+      index: 1, key: "elsewhere", mode: "shared", bitstream: "", generation: 0, reconfigurations: 0, configureNs: 0, queueDepth: 0,
       waiting: 0, lessee: 0, users: [], kernels: [],
     },
   ],
@@ -123,7 +123,8 @@ describe("insight: snapshot model, rates, Prometheus", () => {
     expect(s.devices.map((d) => [d.key, d.index, d.device?.id])).to.deep.equal([["k0", null, 0], ["k1", 0, 1], ["elsewhere", 1, undefined]]);
     const [unused, used, other] = s.devices;
     expect(unused).to.include({ mode: "exclusive", bitstream: null, lessee: null, ok: 0, queueDepth: 0 });
-    expect(used).to.include({ mode: "exclusive", bitstream: "b@1:abc", lessee: 42, ok: 11, failed: 2, busyNs: 3.5e9, waiting: 1 });
+    expect(used).to.include({ mode: "exclusive", bitstream: "b@1:abc", lessee: 42, ok: 11, failed: 2, busyNs: 3.5e9, waiting: 1, configureMs: 2500 });
+    expect([unused!.configureMs, other!.configureMs]).to.deep.equal([null, null]);
     expect(used!.users).to.deep.equal([42, 43]);
     expect(other).to.include({ bitstream: null, lessee: null });
     expect(s.devices.map((d) => d.reservedFor)).to.deep.equal([undefined, { users: ["alice"], groups: ["accel"] }, undefined]);
@@ -155,7 +156,7 @@ describe("insight: snapshot model, rates, Prometheus", () => {
     const lines = text.split("\n");
     for (const [name, type] of [
       ["inaccel_requests_total", "counter"], ["inaccel_device_busy_seconds_total", "counter"],
-      ["inaccel_kernel_busy_seconds_total", "counter"], ["inaccel_reconfigurations_total", "counter"],
+      ["inaccel_kernel_busy_seconds_total", "counter"], ["inaccel_reconfigurations_total", "counter"], ["inaccel_configure_seconds", "gauge"],
       ["inaccel_queue_depth", "gauge"], ["inaccel_waiting_processes", "gauge"], ["inaccel_device_users", "gauge"],
       ["inaccel_device_leased", "gauge"], ["inaccel_device_info", "gauge"], ["inaccel_processes", "gauge"],
     ]) {
@@ -166,6 +167,8 @@ describe("insight: snapshot model, rates, Prometheus", () => {
     expect(lines).to.include('inaccel_requests_total{device="k1",accelerator="we\\"ird\\\\name",status="ok"} 1');
     expect(lines).to.include('inaccel_device_busy_seconds_total{device="k1"} 3.5');
     expect(lines).to.include('inaccel_reconfigurations_total{device="k1"} 2');
+    expect(lines).to.include('inaccel_configure_seconds{device="k1"} 2.5');
+    expect(text).to.not.match(/^inaccel_configure_seconds\{device="(k0|elsewhere)"\}/m);
     expect(lines).to.include('inaccel_queue_depth{device="k1"} 4');
     expect(lines).to.include('inaccel_device_users{device="k1"} 2');
     expect(lines).to.include('inaccel_device_leased{device="k1"} 1');
@@ -203,7 +206,11 @@ describe("insight: exact counters from two processes", function () {
     expect(totals(s, "insight.add")).to.deep.equal({ ok: 2 * OK, failed: 0 });
     expect(totals(s, "insight.broken")).to.deep.equal({ ok: 0, failed: 2 * FAILED });
     expect(s.devices.map((d) => d.device?.id)).to.deep.equal(inaccel.devices().map((d) => d.id));
-    for (const d of s.devices) expect(d.bitstream).to.match(/^insight@1\.0\.0:/);
+    for (const d of s.devices) {
+      expect(d.bitstream).to.match(/^insight@1\.0\.0:/);
+      // Measured by the process that configured it: the program's build or load.
+      expect(d.configureMs, d.key).to.be.a("number").and.greaterThan(0);
+    }
     expect(s.processes.map((p) => p.pid)).to.include(process.pid);
     for (const child of children) expect(s.processes.map((p) => p.pid)).to.not.include(child.pid);
   });

@@ -15,8 +15,17 @@ enum class DeviceMode { Shared, Exclusive };
 
 struct ArbiterOptions {
   std::string dir;                 // state directory (created 0770 if missing)
-  uint64_t quantumNs = 20000000;   // a configuration is kept this long while it has users waiting
+  // A configuration is kept this long while it has users waiting, and at
+  // least kQuantumPerConfigure times what the device took to take it on:
+  // a card that takes seconds to configure (an FPGA) spends at most a
+  // fifth of its time reconfiguring, however its users interleave.
+  uint64_t quantumNs = 20000000;
 };
+
+constexpr uint64_t kQuantumPerConfigure = 4;
+// Configuration times above this are read as this (the state file is
+// trusted for nothing): a quantum stays under five minutes.
+constexpr uint64_t kMaxConfigureNs = 60000000000ull;
 
 struct KernelCounters {
   std::string accelerator;  // "vector.addition"
@@ -32,6 +41,7 @@ struct DeviceSnapshot {
   std::string bitstream;       // configured bitstream id, "" if none
   uint64_t generation = 0;     // bumped on every reconfiguration
   uint64_t reconfigurations = 0;
+  uint64_t configureNs = 0;  // what the last reconfiguration took the device; 0: unknown
   uint32_t queueDepth = 0;     // requests queued or running, all live processes
   uint32_t waiting = 0;        // processes waiting to reconfigure it
   int32_t lessee = 0;          // pid holding the whole-card lease, 0 if none
@@ -91,6 +101,10 @@ class Lease {
   uint64_t generation() const { return generation_; }
   // True when this acquire reconfigured the device (this process must load).
   bool reconfigured() const { return reconfigured_; }
+  // Tells the other processes that the device, reconfigured by this
+  // lease, took `tookNs` to take the configuration on: the quantum starts
+  // now and lasts kQuantumPerConfigure times that at least.
+  void configured(uint64_t tookNs);
   // True when another process waits to reconfigure this device: the holder
   // should release after the request in hand instead of batching more.
   bool contended() const;

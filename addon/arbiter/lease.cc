@@ -2,6 +2,7 @@
 // quantum, and the Lease handle. docs/arbiter.md, "Protocol".
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -126,8 +127,10 @@ Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t has
     if (peekConfigured(d, id, hash)) return Gate::Configured;
     if (load(dev.bitstreamHash) == 0) return Gate::Go;
     const uint64_t at = load(dev.configuredAt), now = monoNs();
-    if (at > now || now - at >= quantumNs || !othersUsing(d)) return Gate::Go;
-    until = quantumNs > UINT64_MAX - at ? UINT64_MAX : at + quantumNs;
+    const uint64_t took = load(dev.configureNs);
+    const uint64_t quantum = std::max(quantumNs, kQuantumPerConfigure * std::min(took, kMaxConfigureNs));
+    if (at > now || now - at >= quantum || !othersUsing(d)) return Gate::Go;
+    until = quantum > UINT64_MAX - at ? UINT64_MAX : at + quantum;
     return Gate::Wait;
   };
   for (;;) {
@@ -239,6 +242,14 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 Lease::~Lease() { release(); }
 
 bool Lease::contended() const { return arbiter_ && arbiter_->impl_->writerWaiting(device_); }
+
+void Lease::configured(uint64_t tookNs) {
+  if (!arbiter_ || !reconfigured_) return;
+  // Held: no other process writes this device's configuration meanwhile.
+  Device& dev = arbiter_->impl_->st->devices[device_];
+  store(dev.configureNs, tookNs);
+  store(dev.configuredAt, monoNs());
+}
 
 bool Lease::othersQueued() const { return arbiter_ && arbiter_->impl_->othersUsing(device_); }
 

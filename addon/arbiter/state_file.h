@@ -52,7 +52,7 @@ struct Device {
   uint64_t bitstreamHash;  // inaccel::bitstreamHash(bitstream), 0: none
   uint64_t generation;
   uint64_t reconfigurations;
-  uint64_t configuredAt;  // CLOCK_MONOTONIC ns of the last reconfiguration
+  uint64_t configuredAt;  // CLOCK_MONOTONIC ns of the last reconfiguration (of its end, once known)
   int32_t lesseePid;      // whole-card lessee; believed only while its lock is held
   uint32_t lesseeSlot;
   uint32_t mode;  // 0 shared, 1 exclusive
@@ -62,7 +62,8 @@ struct Device {
   char key[kKeyMax];
   char bitstream[kBitstreamMax];
   Kernel kernels[kMaxKernels];
-  uint8_t reserved[640];
+  uint64_t configureNs;  // how long the device took to take on its configuration (Lease::configured); 0: unknown
+  uint8_t reserved[632];
 };
 
 struct Slot {

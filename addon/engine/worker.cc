@@ -153,7 +153,9 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
     if (loaded_ != bitstream.id || loadedGeneration_ != lease.generation()) {
       loaded_.clear();
       device_.unconfigure();
+      const uint64_t start = monotonicNs();
       device_.configure(bitstream);
+      lease.configured(monotonicNs() - start);
       loaded_ = bitstream.id;
       loadedGeneration_ = lease.generation();
     }

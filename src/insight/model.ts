@@ -30,6 +30,13 @@ export interface DeviceStats {
   /** Bumped on every reconfiguration. */
   generation: number;
   reconfigurations: number;
+  /**
+   * Milliseconds the device took to take on its last configuration, as the
+   * process that reconfigured it measured (loading the bitstream); null
+   * while unknown. A configuration is kept for four times this at least
+   * while its users have requests queued (docs/arbiter.md, quantum).
+   */
+  configureMs: number | null;
   /** Requests queued or running on the device, over all live processes. */
   queueDepth: number;
   /** Live processes waiting to reconfigure the device or to lease it whole. */
@@ -107,6 +114,7 @@ function fromState(state: NativeDeviceState, device?: Device): DeviceStats {
     bitstream: state.bitstream || null,
     generation: state.generation,
     reconfigurations: state.reconfigurations,
+    configureMs: state.configureNs > 0 ? state.configureNs / 1e6 : null,
     queueDepth: state.queueDepth,
     waiting: state.waiting,
     lessee: state.lessee > 0 ? state.lessee : null,
@@ -120,7 +128,7 @@ function fromState(state: NativeDeviceState, device?: Device): DeviceStats {
 
 function unused(device: Device, mode: DeviceMode): DeviceStats {
   return {
-    key: device.key, device, index: null, mode, bitstream: null, generation: 0, reconfigurations: 0,
+    key: device.key, device, index: null, mode, bitstream: null, generation: 0, reconfigurations: 0, configureMs: null,
     queueDepth: 0, waiting: 0, lessee: null, users: [], ok: 0, failed: 0, busyNs: 0, kernels: [],
   };
 }

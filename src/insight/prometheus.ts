@@ -41,6 +41,10 @@ export async function exposition(stats: Stats): Promise<Exposition> {
     name: "inaccel_reconfigurations_total", help: "Times a device was configured with another bitstream.",
     labelNames: device, registers,
   });
+  const configure = new Gauge({
+    name: "inaccel_configure_seconds", help: "Seconds a device took to take on its last configuration (absent while unknown).",
+    labelNames: device, registers,
+  });
   const queueDepth = new Gauge({
     name: "inaccel_queue_depth", help: "Requests queued or running on a device, all processes.", labelNames: device, registers,
   });
@@ -71,6 +75,7 @@ export async function exposition(stats: Stats): Promise<Exposition> {
     }
     deviceBusy.inc(labels, d.busyNs / 1e9);
     reconfigurations.inc(labels, d.reconfigurations);
+    if (d.configureMs !== null) configure.set(labels, d.configureMs / 1e3);
     queueDepth.set(labels, d.queueDepth);
     waiting.set(labels, d.waiting);
     users.set(labels, d.users.length);

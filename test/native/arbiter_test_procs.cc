@@ -180,8 +180,10 @@ TEST(writer_is_not_starved_by_a_stream_of_readers) {
 namespace {
 
 // Two processes needing different bitstreams, each with requests queued
-// all the time, for ~1 s: returns the reconfigurations.
-uint64_t alternate(uint64_t quantumNs, Board* board) {
+// all the time, for ~1 s: returns the reconfigurations. A reconfiguration
+// keeps the device busy `configureNs` (as loading a bitstream does), told
+// to the arbiter when `tell`.
+uint64_t alternate(uint64_t quantumNs, Board* board, uint64_t configureNs = 0, bool tell = false) {
   TempDir dir;
   std::vector<pid_t> children;
   for (int p = 0; p < 2; p++)
@@ -192,6 +194,10 @@ uint64_t alternate(uint64_t quantumNs, Board* board) {
       uint64_t end = nowNs() + 1000 * kMs;
       while (nowNs() < end) {
         Lease l = c.acquire(d, p ? "Y" : "X");
+        if (l.reconfigured() && configureNs > 0) {
+          busyFor(configureNs);
+          if (tell) l.configured(configureNs);
+        }
         busyFor(kMs);
         board->runs[p]++;
       }
@@ -212,5 +218,21 @@ TEST(quantum_prevents_thrash) {
   CHECK(with <= 1000 / 50 + 4);
   CHECK(with >= 4);  // and yet both get the card, in turns
   CHECK(without > 2 * with);
+  CHECK(board->runs[0] > 50 && board->runs[1] > 50);
+}
+
+TEST(quantum_grows_with_what_configuring_takes) {
+  // A 5 ms quantum, and a device that takes 20 ms to configure: untold,
+  // the quantum is over once the configuration is done, and the device
+  // does little else; told, a configuration lasts 4 x 20 ms at least.
+  Board* board = shared<Board>();
+  const uint64_t untold = alternate(5 * kMs, board, 20 * kMs, false);
+  board->runs[0] = board->runs[1] = 0;
+  const uint64_t told = alternate(5 * kMs, board, 20 * kMs, true);
+  std::printf("  reconfigurations in 1 s taking 20 ms each: %llu untold, %llu told\n",
+              (unsigned long long)untold, (unsigned long long)told);
+  CHECK(told <= 1000 / (4 * 20 + 20) + 4);  // about a fifth of the time configuring
+  CHECK(told >= 3);                           // and yet both get the card, in turns
+  CHECK(untold > 2 * told);
   CHECK(board->runs[0] > 50 && board->runs[1] > 50);
 }
