@@ -3,7 +3,7 @@ import { InaccelError, fromNative } from "./errors";
 import { isReleased } from "./memory";
 import type { NativePlan } from "./native";
 import { repository } from "./catalog";
-import type { ArgValue, Request } from "./request";
+import { Request, type ArgValue } from "./request";
 import { typeArguments } from "./repository/arguments";
 import type { ArgumentSpec, ResolvedKernel } from "./repository";
 import { parseExpression, type Expression } from "./repository/expression";
@@ -56,6 +56,12 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
   // Not an async function: one promise per request instead of two, and no
   // resumption step (this is the per-request path).
   try {
+    if (!(req instanceof Request)) {
+      throw new InaccelError("BAD_ARGUMENT", `submit takes a Request (inaccel.request(id).arg(...)...), got ${req === null ? "null" : typeof req}`);
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new InaccelError("BAD_ARGUMENT", `submit's options are an object ({ device, signal }), got ${options === null ? "null" : typeof options}`);
+    }
     const rt = runtime();
     const values = req.args;
     for (let index = 0; index < values.length; index++) {

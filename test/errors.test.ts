@@ -81,6 +81,25 @@ describe("errors", () => {
     }
   });
 
+  it("BAD_ARGUMENT when what is submitted is not a Request", async () => {
+    for (const req of [null, {}, "vector.addition"]) {
+      const error = await rejection(inaccel.submit(req as unknown as inaccel.Request));
+      expect(error.code).to.equal("BAD_ARGUMENT");
+      expect(error.message).to.contain("submit takes a Request");
+    }
+  });
+
+  it("BAD_ARGUMENT when the options are not an object", async () => {
+    const { a, b, c, n } = vadd();
+    for (const options of [null, 5, "device 0"]) {
+      const error = await rejection(
+        inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n), options as unknown as inaccel.SubmitOptions),
+      );
+      expect(error.code).to.equal("BAD_ARGUMENT");
+      expect(error.message).to.contain("submit's options are an object");
+    }
+  });
+
   it("NO_DEVICE when INACCEL_DEVICES selects nothing", async () => {
     const child = await runChild(
       `require("./src/index").submit(require("./src/index").request("vector.addition").arg(1))
