@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as inaccel from "../src/index";
 import { native, type NativeSnapshot } from "../src/native";
 import { ROOT } from "./helpers/child";
 
@@ -224,6 +225,37 @@ describe("arbiter: processes sharing two devices", function () {
     const devices = native().inspect(stateDir).devices;
     expect(counts, JSON.stringify(devices)).to.deep.equal({ 1: 2000 });
     expect(devices.map((d) => d.reconfigurations), JSON.stringify(devices)).to.deep.equal([1, 1]);
+  });
+
+  it("requests waiting for a card another process leases whole can be aborted, every one", async () => {
+    // This process's own state directory: the lessee shares it.
+    const lessee = sharer({ SHARER_ROLE: "lease", SHARER_DEVICE: "0", INACCEL_STATE_DIR: process.env.INACCEL_STATE_DIR! });
+    await lessee.waitFor("LEASED");
+    try {
+      const n = 1024, controller = new AbortController();
+      const outputs = Array.from({ length: 8 }, () => new Float32Array(n));
+      const waiting = outputs.map((c) => inaccel.submit(
+        inaccel.request("vector.addition").arg(new Float32Array(n).fill(1)).arg(new Float32Array(n).fill(2)).arg(c).arg(n),
+        { device: 0, signal: controller.signal },
+      ));
+      await new Promise((resolve) => setTimeout(resolve, 100));  // the worker sees the lease meanwhile
+      controller.abort();
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("a request stayed pending after the abort")), 10000);
+      });
+      const settled = await Promise.race([Promise.allSettled(waiting), stuck]).finally(() => clearTimeout(timer));
+      expect(settled.map((s) => s.status === "rejected" && (s.reason as inaccel.InaccelError).code)).to.deep.equal(Array(8).fill("ABORTED"));
+      expect(outputs.every((c) => c.every((v) => v === 0))).to.equal(true);
+    } finally {
+      lessee.child.kill();
+      await lessee.exited;
+    }
+    // The card back, requests run on it again.
+    const c = new Float32Array(4);
+    const result = await inaccel.submit(inaccel.request("vector.addition").arg(new Float32Array(4).fill(1)).arg(new Float32Array(4).fill(2)).arg(c).arg(4), { device: 0 });
+    expect(result.device.id).to.equal(0);
+    expect([...c]).to.deep.equal([3, 3, 3, 3]);
   });
 
   it("chaos: children SIGKILLed every ~50 ms; survivors finish correctly, nothing stays held", async () => {

@@ -86,11 +86,17 @@ DeviceView Arbiter::view(uint32_t device) const {
   v.othersQueue = queued.others;
   v.mode = load(dev.mode) == 1 ? DeviceMode::Exclusive : DeviceMode::Shared;
   v.leasedByMe = im.local[device].whole;
-  // The lessee record is believed only while its lock is held (a probe,
-  // made only when there is a record).
-  v.leasedByOther = !v.leasedByMe && load(dev.lesseePid) != 0 &&
-                    isLocked(im.fd(), lockAt::whole(device));
+  v.leasedByOther = !v.leasedByMe && leasedByOther(device);
   return v;
+}
+
+bool Arbiter::leasedByOther(uint32_t device) const {
+  const Impl& im = *impl_;
+  im.checkDevice(device);
+  // The lessee record is believed only while its lock is held (a probe,
+  // made only when there is a record); this instance's own lease is no other's.
+  return !im.local[device].whole && load(im.st->devices[device].lesseePid) != 0 &&
+         isLocked(im.fd(), lockAt::whole(device));
 }
 
 void Arbiter::enqueued(uint32_t device, int delta) {

@@ -138,6 +138,10 @@ class Arbiter {
 
   DeviceView view(uint32_t device) const;
 
+  // True while another instance leases the device whole (DeviceView's
+  // leasedByOther alone, without the queue sums).
+  bool leasedByOther(uint32_t device) const;
+
   // The other live instances, by their last request queued or done (a
   // stamp up to 10 ms stale): how many of those active within kActiveNs
   // hold a lower process slot than this one (its rank: 0, 1, 2, ...

@@ -19,6 +19,9 @@ constexpr auto kIdlePoll = std::chrono::milliseconds(100);
 // of one process's throughput; hand-overs of 50/200/1000 us 0.72/0.69/0.68.
 constexpr uint64_t kSliceNs = 10000000;
 constexpr auto kHandOver = std::chrono::microseconds(50);
+// How often a worker with jobs looks again whether another process still
+// leases its card whole.
+constexpr auto kLeasePoll = std::chrono::milliseconds(10);
 // Jobs handed to the device at once, with one wait for all of them.
 constexpr size_t kPipeline = 16;
 // How long an emptied worker watches its queue before sleeping.
@@ -121,6 +124,12 @@ void Worker::loop() {
       }
     }
     if (stopping_) break;
+    // While another process leases the card whole, the jobs wait in the
+    // queue, where an abort can still take them, not in acquire().
+    if (arbiter_.leasedByOther(slot_)) {
+      wake_.wait_for(lock, kLeasePoll);
+      continue;
+    }
     Job job = pop();
     serve(job, lock);
   }
