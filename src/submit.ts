@@ -14,11 +14,12 @@ export interface SubmitOptions {
   /** Run on this device (its `id` from {@link devices}) instead of letting the library choose. */
   device?: number;
   /**
-   * Aborts the request while it waits in its device's queue (as all do
-   * while another process leases the card whole): its promise then rejects
+   * Aborts the request while it waits: in its device's queue (as all do
+   * while another process leases the card whole), or for another
+   * process's configuration to have its quantum. Its promise then rejects
    * with `ABORTED`, and it never runs. A request the device has already
-   * taken (to run, or to wait for the card's reconfiguration) runs to the
-   * end and settles as usual: its arrays are in use until then. An already
+   * taken to run (data, bitstream load, kernel) runs to the end and
+   * settles as usual: its arrays are in use until then. An already
    * aborted signal rejects at once.
    */
   signal?: AbortSignal;

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as inaccel from "../src/index";
 import { native, type NativeSnapshot } from "../src/native";
-import { ROOT } from "./helpers/child";
+import { ROOT, runChild } from "./helpers/child";
 
 // Multi-process sharing on the two PoCL devices, through the real arbiter:
 // every process here is a real child process with its own engine.
@@ -256,6 +256,46 @@ describe("arbiter: processes sharing two devices", function () {
     const result = await inaccel.submit(inaccel.request("vector.addition").arg(new Float32Array(4).fill(1)).arg(new Float32Array(4).fill(2)).arg(c).arg(4), { device: 0 });
     expect(result.device.id).to.equal(0);
     expect([...c]).to.deep.equal([3, 3, 3, 3]);
+  });
+
+  it("a request waiting out another process's quantum can be aborted", async () => {
+    // The vadd process keeps device 0 busy; the gemm request's process keeps
+    // a configuration 60 s while it has users, so its request waits in
+    // acquire() for the quantum until aborted.
+    const stateDir = freshStateDir();
+    const config = path.join(path.dirname(stateDir), "config.json");
+    fs.writeFileSync(config, JSON.stringify({ quantumMs: 60000 }));
+    // 32 large requests in flight at all times, their arrays made once: the
+    // device's queue never empties.
+    const keepBusy = `
+      const inaccel = require("./src/index");
+      const n = 1 << 20;
+      const lane = async (a, b, c) => { for (;;) await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n), { device: 0 }); };
+      for (let i = 0; i < 32; i++) lane(new Float32Array(n), new Float32Array(n), new Float32Array(n));
+      setTimeout(() => console.log("READY"), 500);`;
+    const vadd = spawn(process.execPath, ["--require", "tsx/cjs", "-e", keepBusy], {
+      cwd: ROOT, env: { ...process.env, INACCEL_STATE_DIR: stateDir }, stdio: ["ignore", "pipe", "ignore"],
+    });
+    await new Promise((resolve) => vadd.stdout.once("data", resolve));
+    try {
+      const script = `
+        const inaccel = require("./src/index");
+        const [m, n, k] = [3, 5, 4];
+        const C = new Float32Array(m * n), controller = new AbortController(), start = Date.now();
+        const request = inaccel.request("linalg.gemm").arg(new Float32Array(m * k).fill(1)).arg(new Float32Array(k * n).fill(1)).arg(C).arg(m).arg(n).arg(k);
+        setTimeout(() => controller.abort(), 300);
+        inaccel.submit(request, { device: 0, signal: controller.signal }).then(
+          () => console.log(JSON.stringify({ outcome: "ran" })),
+          (e) => console.log(JSON.stringify({ outcome: e.code, ms: Date.now() - start, untouched: C.every((v) => v === 0) })));`;
+      const run = await runChild(script, { INACCEL_STATE_DIR: stateDir, INACCEL_CONFIG: config }, 30000);
+      expect(run.code, run.stderr).to.equal(0);
+      const seen = JSON.parse(run.stdout) as { outcome: string; ms: number; untouched: boolean };
+      expect(seen).to.deep.include({ outcome: "ABORTED", untouched: true });
+      expect(seen.ms, "settled soon after the abort, not after the quantum").to.be.below(10000);
+      expect(native().inspect(stateDir).devices[0]!.bitstream).to.match(/^vector@/);
+    } finally {
+      vadd.kill();
+    }
   });
 
   it("chaos: children SIGKILLed every ~50 ms; survivors finish correctly, nothing stays held", async () => {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <functional>
 #include <vector>
 
 namespace inaccel {
@@ -162,8 +163,11 @@ class Arbiter {
 
   // Blocks until `device` runs `bitstreamId` under a shared lease,
   // reconfiguring it (exclusively, fairly, at most once per quantum while
-  // others wait for the current configuration) when needed.
-  Lease acquire(uint32_t device, const std::string& bitstreamId);
+  // others wait for the current configuration) when needed. `giveUp`, if
+  // set, is asked while it waits out another configuration's quantum:
+  // true throws Error("ABORTED").
+  Lease acquire(uint32_t device, const std::string& bitstreamId,
+                const std::function<bool()>& giveUp = {});
 
   // Adds one finished request to the device's per-accelerator counters.
   void record(uint32_t device, const std::string& accelerator, bool ok,

@@ -124,9 +124,10 @@ struct Arbiter::Impl {
   bool peekConfigured(uint32_t d, const std::string& id, uint64_t hash) const;
   bool configuredIs(uint32_t d, const std::string& id, uint64_t& generation);
   arb::Grant underWhole(uint32_t d, const std::string& id);
-  arb::Grant acquireShared(uint32_t d, const std::string& id);
+  arb::Grant acquireShared(uint32_t d, const std::string& id, const std::function<bool()>& giveUp);
   arb::Grant runShared(uint32_t d, const std::string& id);
-  arb::Grant reconfigure(uint32_t d, const std::string& id, uint64_t hash);
+  arb::Grant reconfigure(uint32_t d, const std::string& id, uint64_t hash,
+                         const std::function<bool()>& giveUp);
   void release(uint32_t d, bool whole);
 
   // whole.cc

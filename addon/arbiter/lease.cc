@@ -87,14 +87,15 @@ Grant Arbiter::Impl::underWhole(uint32_t d, const std::string& id) {
   return grant;
 }
 
-Grant Arbiter::Impl::acquireShared(uint32_t d, const std::string& id) {
+Grant Arbiter::Impl::acquireShared(uint32_t d, const std::string& id,
+                                   const std::function<bool()>& giveUp) {
   const uint64_t hash = bitstreamHash(id);
   for (;;) {
     if (peekConfigured(d, id, hash)) {
       Grant grant = runShared(d, id);
       if (grant.held) return grant;
     }
-    Grant grant = reconfigure(d, id, hash);
+    Grant grant = reconfigure(d, id, hash, giveUp);
     if (grant.held) return grant;
   }
 }
@@ -118,7 +119,8 @@ Grant Arbiter::Impl::runShared(uint32_t d, const std::string& id) {
   return grant;
 }
 
-Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t hash) {
+Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t hash,
+                                 const std::function<bool()>& giveUp) {
   Waiting waiting(st->perSlot[d][slot]);
   const Device& dev = st->devices[d];
   // Go now, unless the configuration is younger than the quantum and still
@@ -138,6 +140,7 @@ Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t has
     Gate g = gate(until);
     if (g == Gate::Configured) return Grant();
     if (g == Gate::Wait) {
+      if (giveUp && giveUp()) throw Error("ABORTED", "the request was aborted before it ran");
       sleepTowards(until);
       continue;
     }
@@ -178,7 +181,8 @@ void Arbiter::Impl::release(uint32_t d, bool whole) {
   local_.cv.notify_all();
 }
 
-Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId) {
+Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId,
+                       const std::function<bool()>& giveUp) {
   Impl& im = *impl_;
   im.checkDevice(device);
   if (bitstreamId.empty() || bitstreamId.size() > kBitstreamMax)
@@ -198,7 +202,7 @@ Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId) {
   }
   Grant grant;
   try {
-    grant = whole ? im.underWhole(device, bitstreamId) : im.acquireShared(device, bitstreamId);
+    grant = whole ? im.underWhole(device, bitstreamId) : im.acquireShared(device, bitstreamId, giveUp);
     // While other processes have requests for the device, runs take turns
     // on the runner byte: a GPU running the kernels of concurrent processes
     // switches contexts per kernel (docs/performance.md, four-processes).

@@ -70,6 +70,7 @@ size_t Worker::cancel(const std::unordered_set<uint64_t>& ids) {
   std::vector<Job> cancelled;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (takingSet_ && ids.count(taking_) != 0) abandon_.store(true, std::memory_order_relaxed);
     std::deque<Job> kept;
     for (Job& job : queue_) {
       if (ids.count(job.id) != 0) cancelled.push_back(std::move(job));
@@ -154,11 +155,15 @@ void Worker::idle() {
 
 // Runs `first` and, under the same lease, queued jobs for the same bitstream.
 void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
+  taking_ = first.id;
+  takingSet_ = true;
+  abandon_.store(false, std::memory_order_relaxed);
   lock.unlock();
   const Bitstream& bitstream = first.candidate().bitstream;
   Lease lease;
   try {
-    lease = arbiter_.acquire(slot_, bitstream.id);
+    lease = arbiter_.acquire(slot_, bitstream.id,
+                             [this] { return abandon_.load(std::memory_order_relaxed); });
     if (loaded_ != bitstream.id || loadedGeneration_ != lease.generation()) {
       loaded_.clear();
       device_.unconfigure();
@@ -176,6 +181,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
     arbiter_.enqueued(slot_, -1);
     first.done(failure(known ? known->code() : "DEVICE_ERROR", error.what(), index_));
     lock.lock();
+    takingSet_ = false;
     return;
   }
   // `first` and the jobs queued behind it for the same bitstream go to the
@@ -188,6 +194,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
   bool reconfigured = lease.reconfigured();
   const uint64_t start = monotonicNs();
   lock.lock();
+  takingSet_ = false;
   while (true) {
     while (batch.size() < kPipeline && !queue_.empty() && !stopping_ &&
            queue_.front().candidate().bitstream.id == bitstreamId) {

@@ -29,8 +29,10 @@ class Worker {
   void push(Job job);
 
   // Fails the queued jobs of these ids with ABORTED, in one pass over the
-  // queue; those this worker has taken to run (or never had) stay as they
-  // are. Returns how many it failed.
+  // queue, and has one that waits out another configuration's quantum
+  // give up (it then fails with ABORTED too); those this worker has taken
+  // to run (or never had) stay as they are. Returns how many it failed
+  // from the queue.
   size_t cancel(const std::unordered_set<uint64_t>& ids);
 
  private:
@@ -48,6 +50,11 @@ class Worker {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;
+  // The job serve() is taking the device's lease for, and whether an
+  // abort came for it meanwhile (acquire() gives up on a quantum's wait).
+  uint64_t taking_ = 0;
+  bool takingSet_ = false;
+  std::atomic<bool> abandon_{false};
   std::atomic<size_t> queued_{0};  // queue_.size(), read without the mutex
   bool stopping_ = false;
   // What this process has loaded on the device, and of which generation.
