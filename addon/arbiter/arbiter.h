@@ -24,9 +24,6 @@ struct ArbiterOptions {
 };
 
 constexpr uint64_t kQuantumPerConfigure = 4;
-// Configuration times above this are read as this (the state file is
-// trusted for nothing): a quantum stays under five minutes.
-constexpr uint64_t kMaxConfigureNs = 60000000000ull;
 
 struct KernelCounters {
   std::string accelerator;  // "vector.addition"

@@ -129,8 +129,7 @@ Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t has
     if (peekConfigured(d, id, hash)) return Gate::Configured;
     if (load(dev.bitstreamHash) == 0) return Gate::Go;
     const uint64_t at = load(dev.configuredAt), now = monoNs();
-    const uint64_t took = load(dev.configureNs);
-    const uint64_t quantum = std::max(quantumNs, kQuantumPerConfigure * std::min(took, kMaxConfigureNs));
+    const uint64_t quantum = std::max(quantumNs, kQuantumPerConfigure * configureNs(dev));
     if (at > now || now - at >= quantum || !othersUsing(d)) return Gate::Go;
     until = quantum > UINT64_MAX - at ? UINT64_MAX : at + quantum;
     return Gate::Wait;

@@ -1,7 +1,5 @@
 #include "arbiter/snapshot.h"
 
-#include <algorithm>
-
 namespace inaccel {
 namespace arb {
 
@@ -34,7 +32,7 @@ Snapshot buildSnapshot(const State& s, const Liveness& live) {
     if (!(load(dev.cfgSeq) & 1)) ds.bitstream = readBitstream(dev);  // odd: torn, unknown
     ds.generation = load(dev.generation);
     ds.reconfigurations = load(dev.reconfigurations);
-    ds.configureNs = std::min(load(dev.configureNs), kMaxConfigureNs);
+    ds.configureNs = configureNs(dev);
     ds.queueDepth = queueSums(s, d, kMaxSlots, &live.slots).all;  // no slot is kMaxSlots
     for (uint32_t i = 0; i < slots; i++) {
       if (!live.slots.test(i)) continue;

@@ -22,6 +22,9 @@ constexpr uint32_t kKeyMax = 128;
 constexpr uint32_t kBitstreamMax = 192;
 constexpr uint32_t kNameMax = 64;  // longer accelerator names are truncated
 constexpr const char* kOtherKernel = "(other)";
+// Configuration times above this are read as this (configureNs()): a
+// quantum stays under five minutes.
+constexpr uint64_t kMaxConfigureNs = 60000000000ull;
 
 struct Header {
   char magic[8];
@@ -122,6 +125,10 @@ inline uint32_t slotHigh(const State& s) {
 }
 inline uint32_t kernelCount(const Device& d) {
   return clampTo(load(d.kernelCount), kMaxKernels);
+}
+inline uint64_t configureNs(const Device& d) {
+  const uint64_t ns = load(d.configureNs);
+  return ns < kMaxConfigureNs ? ns : kMaxConfigureNs;
 }
 // A counter word as the signed count it holds, negatives read as 0.
 inline uint32_t positive(uint32_t word) {
