@@ -70,7 +70,7 @@ size_t Worker::cancel(const std::unordered_set<uint64_t>& ids) {
   std::vector<Job> cancelled;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (takingSet_ && ids.count(taking_) != 0) abandon_.store(true, std::memory_order_relaxed);
+    if (taking_ && ids.count(*taking_) != 0) abandon_.store(true, std::memory_order_relaxed);
     std::deque<Job> kept;
     for (Job& job : queue_) {
       if (ids.count(job.id) != 0) cancelled.push_back(std::move(job));
@@ -81,11 +81,13 @@ size_t Worker::cancel(const std::unordered_set<uint64_t>& ids) {
     queued_.store(queue_.size(), std::memory_order_release);
   }
   // Settled outside the lock: done() hands the job to the JS thread.
-  for (Job& job : cancelled) {
-    arbiter_.enqueued(slot_, -1);
-    job.done(failure("ABORTED", "the request was aborted before it ran", index_));
-  }
+  for (Job& job : cancelled) fail(job, "ABORTED", "the request was aborted before it ran");
   return cancelled.size();
+}
+
+void Worker::fail(Job& job, const std::string& code, const std::string& message) {
+  arbiter_.enqueued(slot_, -1);
+  job.done(failure(code, message, index_));
 }
 
 // Before sleeping, a worker watches its queue for a moment: a program that
@@ -136,8 +138,7 @@ void Worker::loop() {
   }
   while (!queue_.empty()) {
     Job job = pop();
-    arbiter_.enqueued(slot_, -1);
-    job.done(failure("DEVICE_ERROR", "the runtime is shutting down", index_));
+    fail(job, "DEVICE_ERROR", "the runtime is shutting down");
   }
   lock.unlock();
   device_.unconfigure();
@@ -156,7 +157,6 @@ void Worker::idle() {
 // Runs `first` and, under the same lease, queued jobs for the same bitstream.
 void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
   taking_ = first.id;
-  takingSet_ = true;
   abandon_.store(false, std::memory_order_relaxed);
   lock.unlock();
   const Bitstream& bitstream = first.candidate().bitstream;
@@ -178,10 +178,9 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
     // A bitstream that fails to load on the device counts as a failed
     // request of its accelerator; a lease that could not be had does not.
     if (lease) arbiter_.record(slot_, first.accelerator(), false, 0);
-    arbiter_.enqueued(slot_, -1);
-    first.done(failure(known ? known->code() : "DEVICE_ERROR", error.what(), index_));
+    fail(first, known ? known->code() : "DEVICE_ERROR", error.what());
     lock.lock();
-    takingSet_ = false;
+    taking_.reset();
     return;
   }
   // `first` and the jobs queued behind it for the same bitstream go to the
@@ -194,7 +193,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
   bool reconfigured = lease.reconfigured();
   const uint64_t start = monotonicNs();
   lock.lock();
-  takingSet_ = false;
+  taking_.reset();
   while (true) {
     while (batch.size() < kPipeline && !queue_.empty() && !stopping_ &&
            queue_.front().candidate().bitstream.id == bitstreamId) {

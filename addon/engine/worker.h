@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -42,6 +43,8 @@ class Worker {
   void idle();
   void serve(Job& first, std::unique_lock<std::mutex>& lock);
   void runBatch(std::vector<Job>& jobs, bool reconfigured);
+  // Settles a job that never ran as failed, off this device's queue count.
+  void fail(Job& job, const std::string& code, const std::string& message);
 
   Device& device_;
   Arbiter& arbiter_;
@@ -52,8 +55,7 @@ class Worker {
   std::deque<Job> queue_;
   // The job serve() is taking the device's lease for, and whether an
   // abort came for it meanwhile (acquire() gives up on a quantum's wait).
-  uint64_t taking_ = 0;
-  bool takingSet_ = false;
+  std::optional<uint64_t> taking_;
   std::atomic<bool> abandon_{false};
   std::atomic<size_t> queued_{0};  // queue_.size(), read without the mutex
   bool stopping_ = false;
