@@ -48,11 +48,11 @@ async function tally(trials: Trial[]): Promise<{ ran: number; aborted: number }>
   return { ran, aborted };
 }
 
-const okOnDevices = (): number => inaccel.stats().devices.reduce((sum, d) => sum + d.ok + d.failed, 0);
+const finishedOnDevices = (): number => inaccel.stats().devices.reduce((sum, d) => sum + d.ok + d.failed, 0);
 
 describe("aborting requests (submit's signal)", () => {
   it("takes queued requests off the queue: they reject with ABORTED and never run; the rest run correctly", async () => {
-    const before = okOnDevices();
+    const before = finishedOnDevices();
     const controller = new AbortController();
     const trials = submitMany(arraysFor(200), controller.signal);
     controller.abort();
@@ -60,7 +60,7 @@ describe("aborting requests (submit's signal)", () => {
     expect(ran + aborted).to.equal(200);
     expect(aborted, "aborted of 200 queued").to.be.greaterThan(0);
     // Counted as neither ok nor failed: they never reached a device.
-    expect(okOnDevices() - before).to.equal(ran);
+    expect(finishedOnDevices() - before).to.equal(ran);
     expect(inaccel.stats().devices.map((d) => d.queueDepth)).to.deep.equal([0, 0]);
   });
 
@@ -82,13 +82,13 @@ describe("aborting requests (submit's signal)", () => {
   });
 
   it("an aborted signal rejects at once with ABORTED, its reason as the cause, and runs nothing", async () => {
-    const before = okOnDevices();
+    const before = finishedOnDevices();
     const reason = new Error("the caller gave up");
     const error = await submitMany(arraysFor(1), AbortSignal.abort(reason))[0]!.outcome.then(() => undefined, (e: unknown) => e);
     expect(error).to.be.instanceOf(inaccel.InaccelError);
     expect((error as inaccel.InaccelError).code).to.equal("ABORTED");
     expect((error as inaccel.InaccelError).cause).to.equal(reason);
-    expect(okOnDevices()).to.equal(before);
+    expect(finishedOnDevices()).to.equal(before);
   });
 
   it("a signal option that is not an AbortSignal is BAD_ARGUMENT", async () => {
