@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "arbiter/arbiter.h"
 #include "common/error.h"
@@ -96,6 +99,7 @@ class Addon : public Napi::Addon<Addon> {
         InstanceMethod("submit", &Addon::Submit),
         InstanceMethod("cancel", &Addon::Cancel),
         InstanceMethod("lease", &Addon::Lease),
+        InstanceMethod("abortLease", &Addon::AbortLease),
         InstanceMethod("unlease", &Addon::Unlease),
         InstanceMethod("snapshot", &Addon::Snapshot),
         InstanceMethod("inspect", &Addon::Inspect),
@@ -451,13 +455,61 @@ class Addon : public Napi::Addon<Addon> {
     }
   }
 
+  // lease(device, wait, callback(error | undefined)) -> ticket for
+  // abortLease. The wait runs on a thread of its own (Engine::lease); the
+  // callback runs here once it ends, through `completions_` as finished
+  // requests do, and keeps the event loop alive until then.
   Napi::Value Lease(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       if (!engine_) throw inaccel::Error("NO_DEVICE", "the engine is not open");
-      engine_->lease(info[0].As<Napi::Number>().Uint32Value(), info[1].ToBoolean());
-      return env.Undefined();
+      if (!info[2].IsFunction()) throw inaccel::Error("BAD_ARGUMENT", "lease takes a callback");
+      const auto done = [this](uint64_t ticket, const inaccel::Error* error) {
+        std::optional<std::pair<std::string, std::string>> failure;
+        if (error) failure.emplace(error->code(), error->what());
+        completions_.NonBlockingCall([ticket, failure](Napi::Env env, Napi::Function) {
+          void* addon = nullptr;
+          if (env && napi_get_instance_data(env, &addon) == napi_ok && addon) {
+            static_cast<Addon*>(addon)->leaseEnded(env, ticket, failure);
+          }
+        });
+      };
+      napi_ref callback;
+      if (napi_create_reference(env, info[2], 1, &callback) != napi_ok) throw Napi::Error::New(env);
+      uint64_t ticket;
+      try {
+        ticket = engine_->lease(info[0].As<Napi::Number>().Uint32Value(), info[1].ToBoolean(), done);
+      } catch (...) {
+        napi_delete_reference(env, callback);
+        throw;
+      }
+      // Filed before the wait's end can reach this thread (it comes through completions_).
+      leaseCallbacks_.emplace(ticket, callback);
+      if (inFlight_++ == 0) completions_.Ref(env);
+      return Napi::Number::New(env, static_cast<double>(ticket));
     });
+  }
+
+  // Calls the callback of an ended lease wait, through the C API alone (see settleFinished).
+  void leaseEnded(napi_env env, uint64_t ticket, const std::optional<std::pair<std::string, std::string>>& failure) {
+    const auto found = leaseCallbacks_.find(ticket);
+    if (found == leaseCallbacks_.end()) return;
+    const napi_ref ref = found->second;
+    leaseCallbacks_.erase(found);
+    if (--inFlight_ == 0) napi_unref_threadsafe_function(env, completions_);
+    napi_value callback, receiver, argv[1];
+    const bool ready = napi_get_reference_value(env, ref, &callback) == napi_ok &&
+                       napi_get_undefined(env, &receiver) == napi_ok;
+    napi_delete_reference(env, ref);
+    if (!ready) return;
+    argv[0] = failure ? errorValue(env, failure->first, failure->second) : receiver;
+    if (argv[0]) napi_call_function(env, receiver, callback, 1, argv, nullptr);
+  }
+
+  Napi::Value AbortLease(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (engine_) engine_->abortLease(static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()));
+    return env.Undefined();
   }
 
   Napi::Value Unlease(const Napi::CallbackInfo& info) {
@@ -535,7 +587,8 @@ class Addon : public Napi::Addon<Addon> {
   double* records_ = nullptr;                          // at this address
   std::mutex finishedMutex_;
   std::vector<Pending*> finished_;  // finished on a worker, not yet settled
-  uint64_t inFlight_ = 0;
+  uint64_t inFlight_ = 0;  // requests and lease waits not yet settled
+  std::unordered_map<uint64_t, napi_ref> leaseCallbacks_;  // by lease ticket
 };
 
 }  // namespace

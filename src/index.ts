@@ -12,7 +12,7 @@ export { alloc, release, type TypedArrayConstructor } from "./memory";
 export { request, Request, type ArgValue } from "./request";
 export { submit, type SubmitOptions, type SubmitResult } from "./submit";
 export { devices } from "./runtime";
-export { lease, type DeviceLease } from "./lease";
+export { lease, type DeviceLease, type LeaseOptions } from "./lease";
 export { stats, type Stats, type DeviceStats, type KernelStats, type ProcessStats } from "./stats";
 export { repository } from "./catalog";
 export {

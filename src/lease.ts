@@ -9,10 +9,22 @@ export interface DeviceLease {
   release(): void;
 }
 
-// The leases this thread holds, by engine index: a card goes back when the
-// last of its leases is released, so that two parts of a program can each
-// take one.
-const held = new Map<number, number>();
+/** Options of {@link lease}. */
+export interface LeaseOptions {
+  /** `false` fails with `DEVICE_BUSY` at once instead of waiting for the holder. Default `true`. */
+  wait?: boolean;
+  /**
+   * Ends the wait: the promise rejects with `ABORTED` and nothing stays
+   * held. An already aborted signal rejects at once.
+   */
+  signal?: AbortSignal;
+}
+
+// Per engine index, this thread's leases of the device and its lease
+// calls still waiting: the card goes back when the last lease is released
+// and no call is waiting (a waiting call may be granted the lease the
+// others hold), so that two parts of a program can each take one.
+const uses = new Map<number, { held: number; waiting: number }>();
 
 /**
  * Leases a device whole: until the lease is released (or this process
@@ -21,37 +33,87 @@ const held = new Map<number, number>();
  * only used under such a lease. Leases of one device by one thread are
  * counted: the device goes back when the last of them is released.
  *
+ * The wait for the holder (another process's lease, or the runs on the
+ * card, which then let this one in before new ones) happens off the JS
+ * thread: the event loop goes on meanwhile.
+ *
  * @param device the device or its `id`
- * @param options `wait: false` fails with `DEVICE_BUSY` instead of waiting for the holder.
- * @throws InaccelError `BAD_ARGUMENT`, `NO_DEVICE`, `DEVICE_BUSY`.
+ * @throws InaccelError `BAD_ARGUMENT`, `NO_DEVICE`, `DEVICE_BUSY`, `ABORTED` (as a rejected promise).
  */
-export function lease(device: Device | number, options: { wait?: boolean } = {}): DeviceLease {
-  const id: unknown = typeof device === "object" && device !== null ? device.id : device;
-  if (typeof id !== "number") {
-    throw new InaccelError("BAD_ARGUMENT", `lease takes a device or its id (a number), got ${typeof device}`);
-  }
-  const rt = runtime();
-  const index = rt.engineIndex.get(id);
-  if (index === undefined) throw new InaccelError("NO_DEVICE", `device ${id} is not in use by this process`);
+export function lease(device: Device | number, options: LeaseOptions = {}): Promise<DeviceLease> {
+  let index: number;
   try {
-    rt.native.lease(index, options.wait ?? true);  // at once when this thread holds it already
+    const id: unknown = typeof device === "object" && device !== null ? device.id : device;
+    if (typeof id !== "number") {
+      throw new InaccelError("BAD_ARGUMENT", `lease takes a device or its id (a number), got ${typeof device}`);
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new InaccelError("BAD_ARGUMENT", `lease's options are an object ({ wait, signal }), got ${options === null ? "null" : typeof options}`);
+    }
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InaccelError("BAD_ARGUMENT", `lease's signal option is an AbortSignal, got ${typeof signal}`);
+    }
+    const known = runtime().engineIndex.get(id);
+    if (known === undefined) throw new InaccelError("NO_DEVICE", `device ${id} is not in use by this process`);
+    index = known;
+    if (signal?.aborted) throw new InaccelError("ABORTED", `the lease of device ${id} was aborted before it was asked`, { cause: signal.reason });
   } catch (error) {
-    throw fromNative(error);
+    return Promise.reject(error);
   }
-  held.set(index, (held.get(index) ?? 0) + 1);
+  return take(index, options.wait ?? true, options.signal);
+}
+
+function take(index: number, wait: boolean, signal: AbortSignal | undefined): Promise<DeviceLease> {
+  const rt = runtime();
+  const use = uses.get(index) ?? { held: 0, waiting: 0 };
+  uses.set(index, use);
+  return new Promise((resolve, reject) => {
+    let onAbort: (() => void) | undefined;
+    const done = (error?: Error): void => {
+      use.waiting--;
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
+      if (!error && !signal?.aborted) {
+        use.held++;
+        resolve(handle(index, use));
+        return;
+      }
+      giveBackIfUnused(index, use);  // granted as the abort came, or another call's grant
+      if (error && (error as { code?: unknown }).code !== "ABORTED") reject(fromNative(error));
+      else reject(new InaccelError("ABORTED", `the lease of device ${rt.devices[index]!.id} was aborted`, { cause: signal?.reason }));
+    };
+    let ticket: number;
+    try {
+      ticket = rt.native.lease(index, wait, done);
+    } catch (error) {
+      giveBackIfUnused(index, use);
+      reject(fromNative(error));
+      return;
+    }
+    use.waiting++;
+    if (signal) {
+      onAbort = () => rt.native.abortLease(ticket);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+}
+
+function handle(index: number, use: { held: number; waiting: number }): DeviceLease {
   let mine = true;
   return {
-    device: rt.devices[index]!,
+    device: runtime().devices[index]!,
     release() {
       if (!mine) return;
       mine = false;
-      const left = held.get(index)! - 1;
-      if (left > 0) {
-        held.set(index, left);
-      } else {
-        held.delete(index);
-        rt.native.unlease(index);
-      }
+      use.held--;
+      giveBackIfUnused(index, use);
     },
   };
+}
+
+// Unleasing a card this thread does not hold does nothing.
+function giveBackIfUnused(index: number, use: { held: number; waiting: number }): void {
+  if (use.held > 0 || use.waiting > 0) return;
+  uses.delete(index);
+  runtime().native.unlease(index);
 }

@@ -93,7 +93,13 @@ export interface Native {
   submit(plan: NativePlan, globalSize: number, slot: number, ...args: ArrayBufferView[]): void;
   /** Takes the requests of `slots` still queued off their devices' queues, to settle as ABORTED; how many it took. */
   cancel(slots: number[]): number;
-  lease(device: number, wait: boolean): void;
+  /**
+   * Leases a device whole on a thread of its own; `done` is called once the
+   * wait ends, with the error when it failed. Returns the ticket for
+   * `abortLease`, which makes a wait not yet ended fail with ABORTED.
+   */
+  lease(device: number, wait: boolean, done: (error?: Error) => void): number;
+  abortLease(ticket: number): void;
   unlease(device: number): void;
   snapshot(): NativeSnapshot;
   inspect(stateDir: string): NativeSnapshot;

@@ -392,6 +392,116 @@ describe("arbiter: processes sharing two devices", function () {
   });
 });
 
+describe("arbiter: whole-card leases this process waits for", function () {
+  this.timeout(60000);
+  // This process's own state directory: the lessee shares it.
+  const lesseeOf0 = (extra: Record<string, string> = {}) =>
+    sharer({ SHARER_ROLE: "lease", SHARER_DEVICE: "0", INACCEL_STATE_DIR: process.env.INACCEL_STATE_DIR!, ...extra });
+  const leaseOf0 = () => inaccel.stats().devices.find((d) => d.device?.id === 0)!.lessee;
+  const vaddOn = async (device: number) => {
+    const c = new Float32Array(4);
+    const result = await inaccel.submit(inaccel.request("vector.addition").arg(new Float32Array(4).fill(1)).arg(new Float32Array(4).fill(2)).arg(c).arg(4), { device });
+    expect([result.device.id, ...c]).to.deep.equal([device, 3, 3, 3, 3]);
+  };
+
+  it("waits off the JS thread while another process holds the card, and gets it once that one lets go", async () => {
+    const lessee = lesseeOf0({ SHARER_HOLD_MS: "1500" });
+    await lessee.waitFor("LEASED");
+    try {
+      let leased: inaccel.DeviceLease | undefined;
+      const asked = Date.now();
+      const waiting = inaccel.lease(0).then((lease) => (leased = lease));
+      // The event loop goes on meanwhile: timers fire, requests run on the other card.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(Date.now() - asked).to.be.below(1000);
+      await vaddOn(1);
+      expect(leased).to.equal(undefined);
+      expect(leaseOf0()).to.equal(lessee.child.pid);
+      await waiting;
+      expect(lessee.lines).to.include("RELEASED");
+      expect(leaseOf0()).to.equal(process.pid);
+      await vaddOn(0);  // this process runs on the card it leases
+      leased!.release();
+      expect(leaseOf0()).to.equal(null);
+    } finally {
+      lessee.child.kill();
+      await lessee.exited;
+    }
+  });
+
+  it("an aborted wait rejects with ABORTED and leaves nothing held or waiting", async () => {
+    const lessee = lesseeOf0();
+    await lessee.waitFor("LEASED");
+    const controller = new AbortController();
+    try {
+      const waiting = inaccel.lease(0, { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(native().inspect(process.env.INACCEL_STATE_DIR!).devices.find((d) => d.index === 0)?.waiting).to.equal(1);
+      const aborted = Date.now();
+      controller.abort(new Error("no longer wanted"));
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the lease stayed waiting after the abort")), 10000);
+      });
+      const error = await Promise.race([waiting.then(() => undefined, (e: unknown) => e as inaccel.InaccelError), stuck]).finally(() => clearTimeout(timer));
+      expect(error?.code).to.equal("ABORTED");
+      expect((error?.cause as Error).message).to.equal("no longer wanted");
+      expect(Date.now() - aborted).to.be.below(2000);
+      const device = native().inspect(process.env.INACCEL_STATE_DIR!).devices.find((d) => d.index === 0)!;
+      expect([device.lessee, device.waiting]).to.deep.equal([lessee.child.pid, 0]);
+      const busy = await inaccel.lease(0, { wait: false }).catch((e: unknown) => e as inaccel.InaccelError);
+      expect((busy as inaccel.InaccelError).code).to.equal("DEVICE_BUSY");
+    } finally {
+      lessee.child.kill();
+      await lessee.exited;
+    }
+    // Nothing of the aborted wait is left: the card is free to lease and to run on.
+    const lease = await inaccel.lease(0, { wait: false });
+    expect(leaseOf0()).to.equal(process.pid);
+    lease.release();
+    await vaddOn(0);
+  });
+
+  it("a worker thread terminated while its lease waits takes nothing down with it", async () => {
+    // Its addon instance goes with the thread: the wait is aborted and
+    // joined, and its end must not call into the addon. (A lease callback
+    // of its own once aborted the whole process here, every time.)
+    const lessee = lesseeOf0();
+    await lessee.waitFor("LEASED");
+    try {
+      const child = await runChild(`
+        const { Worker } = require("node:worker_threads");
+        const code = 'require("tsx/cjs"); const inaccel = require("./src/index.ts");' +
+          'inaccel.lease(0).then(() => console.log("LEASED?"), () => {});' +
+          'require("node:worker_threads").parentPort.postMessage("asked"); setInterval(() => {}, 1000);';
+        (async () => {
+          for (let round = 0; round < 3; round++) {
+            const worker = new Worker(code, { eval: true });
+            await new Promise((resolve) => worker.once("message", resolve));
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            await worker.terminate();
+          }
+          console.log("PASS");
+        })();
+      `);
+      expect({ code: child.code, signal: child.signal, out: child.stdout.trim() }, child.stderr).to.deep.equal({ code: 0, signal: null, out: "PASS" });
+      expect(native().inspect(process.env.INACCEL_STATE_DIR!).devices.find((d) => d.index === 0)?.waiting).to.equal(0);
+    } finally {
+      lessee.child.kill();
+      await lessee.exited;
+    }
+  });
+
+  it("rejects an already aborted signal at once, and a signal that is not an AbortSignal", async () => {
+    const reason = new Error("before");
+    const error = await inaccel.lease(0, { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e as inaccel.InaccelError);
+    expect([(error as inaccel.InaccelError).code, (error as inaccel.InaccelError).cause]).to.deep.equal(["ABORTED", reason]);
+    const bad = await inaccel.lease(0, { signal: {} as AbortSignal }).catch((e: unknown) => e as inaccel.InaccelError);
+    expect((bad as inaccel.InaccelError).code).to.equal("BAD_ARGUMENT");
+    expect(leaseOf0()).to.equal(null);
+  });
+});
+
 describe("arbiter: a corrupt or foreign state file", () => {
   const cases: [string, (file: string) => void][] = [
     ["random bytes", (f) => fs.writeFileSync(f, Buffer.from(Array.from({ length: 413696 }, () => Math.floor(Math.random() * 256))))],

@@ -237,7 +237,7 @@ describe("insight: exact counters from two processes", function () {
 
   it("shows a whole-card lease and this live process to another process", async () => {
     const [first] = inaccel.devices();
-    const lease = inaccel.lease(first!);
+    const lease = await inaccel.lease(first!);
     try {
       const listed = JSON.parse(await cli("devices", "--json")) as Stats;
       const leased = listed.devices.find((d) => d.key === first!.key)!;
@@ -250,11 +250,11 @@ describe("insight: exact counters from two processes", function () {
     expect(stats().devices.find((d) => d.key === first!.key)!.lessee).to.equal(null);
   });
 
-  it("keeps a device leased until the last of this thread's leases of it is released", () => {
+  it("keeps a device leased until the last of this thread's leases of it is released", async () => {
     const [first] = inaccel.devices();
     const lessee = () => stats().devices.find((d) => d.key === first!.key)!.lessee;
-    const outer = inaccel.lease(first!);
-    const inner = inaccel.lease(first!.id, { wait: false });
+    const outer = await inaccel.lease(first!);
+    const inner = await inaccel.lease(first!.id, { wait: false });
     inner.release();
     inner.release();  // idempotent: does not count twice
     expect(lessee()).to.equal(process.pid);
@@ -262,9 +262,10 @@ describe("insight: exact counters from two processes", function () {
     expect(lessee()).to.equal(null);
   });
 
-  it("refuses a lease of something that is not a device or an id", () => {
+  it("refuses a lease of something that is not a device or an id", async () => {
     for (const bad of ["0", undefined, null, {}]) {
-      expect(() => inaccel.lease(bad as unknown as number)).to.throw(inaccel.InaccelError, /^BAD_ARGUMENT: lease takes a device or its id/);
+      const error = await inaccel.lease(bad as unknown as number).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(inaccel.InaccelError).with.property("message").match(/^BAD_ARGUMENT: lease takes a device or its id/);
     }
   });
 

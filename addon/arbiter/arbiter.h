@@ -172,7 +172,9 @@ class Arbiter {
 
   // Whole-card lease: exclusive until unleaseWhole() or process death.
   // With wait=false, throws Error("DEVICE_BUSY") if another holds the card.
-  void leaseWhole(uint32_t device, bool wait);
+  // While it waits, `giveUp`, if set, is asked every few milliseconds:
+  // true throws Error("ABORTED") and leaves nothing held.
+  void leaseWhole(uint32_t device, bool wait, const std::function<bool()>& giveUp = {});
   void unleaseWhole(uint32_t device);
 
   Snapshot snapshot() const;

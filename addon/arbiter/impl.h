@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -32,7 +33,7 @@ uint64_t realNs();
 
 // In-process turn-taking on one device. The threads of one instance share
 // its open file description, whose locks never conflict with each other,
-// so the worker (acquire) and the JS thread (leaseWhole) take turns here.
+// so the worker (acquire) and a lease's thread (leaseWhole) take turns here.
 struct DeviceLocal {
   std::mutex m;
   std::condition_variable cv;
@@ -131,9 +132,9 @@ struct Arbiter::Impl {
   void release(uint32_t d, bool whole);
 
   // whole.cc
-  void leaseWhole(uint32_t d, bool wait);
+  void leaseWhole(uint32_t d, bool wait, const std::function<bool()>& giveUp);
   void unleaseWhole(uint32_t d);
-  bool takeWhole(uint32_t d, bool wait);
+  bool takeWhole(uint32_t d, bool wait, const std::function<bool()>& giveUp);
 
   arb::Mapping map;
   arb::State* const st;

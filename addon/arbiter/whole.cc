@@ -1,6 +1,11 @@
 // Whole-card leases: the device lock held exclusively (plus the whole
 // lock, which tells a lessee from a passing reconfiguration) until
 // unleaseWhole() or the death of the process.
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
 #include <memory>
 
 #include "arbiter/impl.h"
@@ -16,14 +21,34 @@ Error busy(uint32_t d) {
   return Error("DEVICE_BUSY", "arbiter: device " + std::to_string(d) + " is in use");
 }
 
+Error aborted(uint32_t d) {
+  return Error("ABORTED", "arbiter: the lease of device " + std::to_string(d) + " was aborted");
+}
+
+// Takes a lock byte; while waiting, polls instead of blocking in the
+// kernel, so that giveUp (asked between tries) can end the wait: a lessee
+// may wait for minutes, and a blocked F_OFD_SETLKW cannot be interrupted.
+// The steps grow to 2 ms; a lease is rare, its wait seldom short.
+bool takeByte(int fd, off_t at, bool wait, const std::function<bool()>& giveUp, uint32_t d) {
+  long stepNs = 50000;
+  while (!lockByte(fd, at, LockType::Exclusive, false)) {
+    if (!wait) return false;
+    if (giveUp && giveUp()) throw aborted(d);
+    timespec ts{0, stepNs};
+    nanosleep(&ts, nullptr);
+    stepNs = std::min(2 * stepNs, 2000000L);
+  }
+  return true;
+}
+
 }  // namespace
 
 // Kernel side: turnstile (writer preference), device, whole; then the
 // lessee record. The turnstile is let go, the device and whole locks kept.
-bool Arbiter::Impl::takeWhole(uint32_t d, bool wait) {
-  if (!lockByte(fd(), lockAt::turnstile(d), LockType::Exclusive, wait)) return false;
+bool Arbiter::Impl::takeWhole(uint32_t d, bool wait, const std::function<bool()>& giveUp) {
+  if (!takeByte(fd(), lockAt::turnstile(d), wait, giveUp, d)) return false;
   Held turnstile(fd(), lockAt::turnstile(d));
-  if (!lockByte(fd(), lockAt::device(d), LockType::Exclusive, wait)) return false;
+  if (!takeByte(fd(), lockAt::device(d), wait, giveUp, d)) return false;
   Held device(fd(), lockAt::device(d));
   // Held without the device lock only by a foreign writer: not ours to wait for.
   if (!lockByte(fd(), lockAt::whole(d), LockType::Exclusive, false)) return false;
@@ -34,7 +59,7 @@ bool Arbiter::Impl::takeWhole(uint32_t d, bool wait) {
   return true;
 }
 
-void Arbiter::Impl::leaseWhole(uint32_t d, bool wait) {
+void Arbiter::Impl::leaseWhole(uint32_t d, bool wait, const std::function<bool()>& giveUp) {
   DeviceLocal& dl = local[d];
   std::unique_lock<std::mutex> lock(dl.m);
   if (dl.whole) return;
@@ -42,13 +67,21 @@ void Arbiter::Impl::leaseWhole(uint32_t d, bool wait) {
   dl.wholeWanted++;  // new acquires of this instance wait from now on
   std::unique_ptr<Waiting> waiting;
   if (wait) waiting.reset(new Waiting(st->perSlot[d][slot]));  // holders see contended()
-  dl.cv.wait(lock, [&] { return !dl.busy || dl.whole; });
+  // Our own worker's run ends within a batch; the abort is asked between.
+  while (dl.busy && !dl.whole) {
+    if (giveUp && giveUp()) {
+      dl.wholeWanted--;
+      dl.cv.notify_all();
+      throw aborted(d);
+    }
+    dl.cv.wait_for(lock, std::chrono::milliseconds(1));
+  }
   bool got = dl.whole;  // another thread of ours may have taken it meanwhile
   if (!got) {
     dl.busy = true;
     lock.unlock();
     try {
-      got = takeWhole(d, wait);
+      got = takeWhole(d, wait, giveUp);
     } catch (...) {
       lock.lock();
       dl.busy = false;
@@ -77,9 +110,9 @@ void Arbiter::Impl::unleaseWhole(uint32_t d) {
   dl.cv.notify_all();
 }
 
-void Arbiter::leaseWhole(uint32_t device, bool wait) {
+void Arbiter::leaseWhole(uint32_t device, bool wait, const std::function<bool()>& giveUp) {
   impl_->checkDevice(device);
-  impl_->leaseWhole(device, wait);
+  impl_->leaseWhole(device, wait, giveUp);
 }
 
 void Arbiter::unleaseWhole(uint32_t device) {

@@ -145,9 +145,12 @@ size_t Engine::cancel(const std::unordered_set<uint64_t>& ids) {
   return cancelled;
 }
 
-void Engine::lease(uint32_t device, bool wait) {
+uint64_t Engine::lease(uint32_t device, bool wait, LeaseWaits::Done done) {
   if (device >= devices_.size()) throw Error("NO_DEVICE", "no device " + std::to_string(device));
-  arbiter_.leaseWhole(slots_[device], wait);
+  const uint32_t slot = slots_[device];
+  return leaseWaits_.start(
+      [this, slot, wait](const std::function<bool()>& giveUp) { arbiter_.leaseWhole(slot, wait, giveUp); },
+      std::move(done));
 }
 
 void Engine::unlease(uint32_t device) {

@@ -9,6 +9,7 @@
 
 #include "arbiter/arbiter.h"
 #include "engine/job.h"
+#include "engine/lease_waits.h"
 #include "engine/worker.h"
 #include "runtime/backend.h"
 
@@ -40,7 +41,11 @@ class Engine {
   // their devices' workers, with ABORTED. Returns how many it failed.
   size_t cancel(const std::unordered_set<uint64_t>& ids);
 
-  void lease(uint32_t device, bool wait);
+  // Leases the device whole on a thread of its own (see LeaseWaits);
+  // `done` is called there. Returns the ticket for abortLease().
+  uint64_t lease(uint32_t device, bool wait, LeaseWaits::Done done);
+  // The wait, if not yet ended, ends with Error ABORTED, holding nothing.
+  void abortLease(uint64_t ticket) { leaseWaits_.abort(ticket); }
   void unlease(uint32_t device);
   Snapshot snapshot() const { return arbiter_.snapshot(); }
 
@@ -56,6 +61,8 @@ class Engine {
   mutable uint32_t home_ = 0;          // this process's home device while they do
   mutable uint64_t peersAt_ = 0;       // when home_ and the active peers were looked up
   mutable std::vector<DeviceView> views_;  // the candidates' views, reused
+  // Last: destroyed (its waits aborted and joined) before what they use.
+  LeaseWaits leaseWaits_;
 };
 
 }  // namespace inaccel

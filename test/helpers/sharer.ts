@@ -6,8 +6,9 @@
 //                      the rest in k lanes, each pausing SHARER_PACE_MS between its
 //                      requests; with SHARER_GO=stdin, only after a line on stdin;
 //                      with SHARER_DEVICE=id, all on that device.
-//   SHARER_ROLE=lease  SHARER_DEVICE=id                    leases a device whole, then idles
-// It prints one line per event: "READY", "LEASED", "DONE <n> <json of device id -> count>",
+//   SHARER_ROLE=lease  SHARER_DEVICE=id                    leases a device whole, then idles;
+//                      with SHARER_HOLD_MS, releases it that long after and prints "RELEASED"
+// It prints one line per event: "READY", "LEASED", "RELEASED", "DONE <n> <json of device id -> count>",
 // "WRONG <detail>" or "ERROR <code> <message>".
 import * as inaccel from "../../src/index";
 
@@ -63,9 +64,16 @@ async function main(): Promise<void> {
   if (role === "vadd") return run(vadd);
   if (role === "gemm") return run(gemm);
   if (role === "lease") {
-    inaccel.lease(Number(process.env.SHARER_DEVICE ?? 0));
+    const lease = await inaccel.lease(Number(process.env.SHARER_DEVICE ?? 0));
     console.log("LEASED");
-    setInterval(() => undefined, 1000);
+    const idle = setInterval(() => undefined, 1000);
+    if (process.env.SHARER_HOLD_MS !== undefined) {
+      setTimeout(() => {
+        lease.release();
+        console.log("RELEASED");
+        clearInterval(idle);
+      }, Number(process.env.SHARER_HOLD_MS));
+    }
     return;
   }
   throw new Error(`unknown SHARER_ROLE ${String(role)}`);

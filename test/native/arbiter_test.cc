@@ -264,6 +264,42 @@ TEST(whole_lease_waits_for_this_instances_runner) {
 // One instance used as the engine does: a worker thread per device, and a
 // JS thread calling view/enqueued/snapshot/leaseWhole, while a second
 // instance competes for the same devices.
+TEST(whole_lease_wait_gives_up_holding_nothing) {
+  TempDir dir;
+  Arbiter a(dir.options()), b(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  b.attach("dev", DeviceMode::Shared);
+  a.leaseWhole(d, false);
+  // Behind another instance's lease: waits, counted as waiting, until told to give up.
+  std::atomic<bool> stop{false};
+  std::thread js([&] {
+    CHECK_EQ(errorCode([&] { b.leaseWhole(d, true, [&] { return stop.load(); }); }), std::string("ABORTED"));
+  });
+  for (int i = 0; i < 1000 && a.snapshot().devices.at(d).waiting == 0; i++) sleepMs(1);
+  CHECK_EQ(a.snapshot().devices.at(d).waiting, uint32_t(1));
+  stop = true;
+  js.join();
+  CHECK_EQ(a.snapshot().devices.at(d).waiting, uint32_t(0));
+  CHECK(a.view(d).leasedByMe);
+  // Behind this instance's own runner: the same.
+  a.unleaseWhole(d);
+  Lease l = b.acquire(d, "X");
+  stop = false;
+  std::thread again([&] {
+    CHECK_EQ(errorCode([&] { b.leaseWhole(d, true, [&] { return stop.load(); }); }), std::string("ABORTED"));
+  });
+  sleepMs(20);
+  stop = true;
+  again.join();
+  l.release();
+  // Nothing left held: either instance leases the card at once.
+  a.leaseWhole(d, false);
+  a.unleaseWhole(d);
+  b.leaseWhole(d, false);
+  CHECK(b.view(d).leasedByMe);
+  b.unleaseWhole(d);
+}
+
 TEST(one_instance_many_threads) {
   TempDir dir;
   Arbiter a(dir.options(1000000)), b(dir.options(1000000));
