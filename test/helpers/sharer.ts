@@ -7,7 +7,8 @@
 //                      requests; with SHARER_GO=stdin, only after a line on stdin;
 //                      with SHARER_DEVICE=id, all on that device.
 //   SHARER_ROLE=lease  SHARER_DEVICE=id                    leases a device whole, then idles;
-//                      with SHARER_HOLD_MS, releases it that long after and prints "RELEASED"
+//                      releases it and prints "RELEASED" SHARER_HOLD_MS after, or with
+//                      SHARER_GO=stdin at a line on stdin, whichever comes first
 // It prints one line per event: "READY", "LEASED", "RELEASED", "DONE <n> <json of device id -> count>",
 // "WRONG <detail>" or "ERROR <code> <message>".
 import * as inaccel from "../../src/index";
@@ -67,13 +68,17 @@ async function main(): Promise<void> {
     const lease = await inaccel.lease(Number(process.env.SHARER_DEVICE ?? 0));
     console.log("LEASED");
     const idle = setInterval(() => undefined, 1000);
-    if (process.env.SHARER_HOLD_MS !== undefined) {
-      setTimeout(() => {
-        lease.release();
-        console.log("RELEASED");
-        clearInterval(idle);
-      }, Number(process.env.SHARER_HOLD_MS));
-    }
+    let held = true;
+    const letGo = () => {
+      if (!held) return;
+      held = false;
+      lease.release();
+      console.log("RELEASED");
+      clearInterval(idle);
+      process.stdin.pause();
+    };
+    if (process.env.SHARER_HOLD_MS !== undefined) setTimeout(letGo, Number(process.env.SHARER_HOLD_MS)).unref();
+    if (process.env.SHARER_GO === "stdin") process.stdin.once("data", letGo);
     return;
   }
   throw new Error(`unknown SHARER_ROLE ${String(role)}`);
