@@ -261,9 +261,6 @@ TEST(whole_lease_waits_for_this_instances_runner) {
   CHECK(!a.view(d).leasedByMe);
 }
 
-// One instance used as the engine does: a worker thread per device, and a
-// JS thread calling view/enqueued/snapshot/leaseWhole, while a second
-// instance competes for the same devices.
 TEST(whole_lease_wait_gives_up_holding_nothing) {
   TempDir dir;
   Arbiter a(dir.options()), b(dir.options());
@@ -300,6 +297,9 @@ TEST(whole_lease_wait_gives_up_holding_nothing) {
   b.unleaseWhole(d);
 }
 
+// One instance used as the engine does: a worker thread per device, and a
+// JS thread calling view/enqueued/snapshot/leaseWhole, while a second
+// instance competes for the same devices.
 TEST(one_instance_many_threads) {
   TempDir dir;
   Arbiter a(dir.options(1000000)), b(dir.options(1000000));
