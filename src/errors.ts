@@ -39,3 +39,17 @@ export function fromNative(error: unknown): unknown {
   }
   return error;
 }
+
+/**
+ * Checks a call's `signal` option: undefined, or an AbortSignal not yet
+ * aborted. Anything else is BAD_ARGUMENT; an aborted signal is ABORTED
+ * with `message`, the signal's reason as `cause`.
+ */
+export function checkSignal(signal: unknown, call: string, message: () => string): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    throw new InaccelError("BAD_ARGUMENT", `${call}'s signal option is an AbortSignal, got ${typeof signal}`);
+  }
+  if (signal.aborted) throw new InaccelError("ABORTED", message(), { cause: signal.reason });
+  return signal;
+}

@@ -1,5 +1,5 @@
 import type { Device } from "./device";
-import { InaccelError, fromNative } from "./errors";
+import { InaccelError, checkSignal, fromNative } from "./errors";
 import { runtime } from "./runtime";
 
 /** A whole-card lease taken by {@link lease}. */
@@ -41,7 +41,7 @@ const uses = new Map<number, { held: number; waiting: number }>();
  * @throws InaccelError `BAD_ARGUMENT`, `NO_DEVICE`, `DEVICE_BUSY`, `ABORTED` (as a rejected promise).
  */
 export function lease(device: Device | number, options: LeaseOptions = {}): Promise<DeviceLease> {
-  let index: number;
+  let index: number, signal: AbortSignal | undefined;
   try {
     const id: unknown = typeof device === "object" && device !== null ? device.id : device;
     if (typeof id !== "number") {
@@ -50,18 +50,14 @@ export function lease(device: Device | number, options: LeaseOptions = {}): Prom
     if (typeof options !== "object" || options === null) {
       throw new InaccelError("BAD_ARGUMENT", `lease's options are an object ({ wait, signal }), got ${options === null ? "null" : typeof options}`);
     }
-    const { signal } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InaccelError("BAD_ARGUMENT", `lease's signal option is an AbortSignal, got ${typeof signal}`);
-    }
     const known = runtime().engineIndex.get(id);
     if (known === undefined) throw new InaccelError("NO_DEVICE", `device ${id} is not in use by this process`);
     index = known;
-    if (signal?.aborted) throw new InaccelError("ABORTED", `the lease of device ${id} was aborted before it was asked`, { cause: signal.reason });
+    signal = checkSignal(options.signal, "lease", () => `the lease of device ${id} was aborted before it was asked`);
   } catch (error) {
     return Promise.reject(error);
   }
-  return take(index, options.wait ?? true, options.signal);
+  return take(index, options.wait ?? true, signal);
 }
 
 function take(index: number, wait: boolean, signal: AbortSignal | undefined): Promise<DeviceLease> {

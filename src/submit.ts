@@ -1,5 +1,5 @@
 import type { Device } from "./device";
-import { InaccelError, fromNative } from "./errors";
+import { InaccelError, checkSignal, fromNative } from "./errors";
 import { isReleased } from "./memory";
 import type { NativePlan } from "./native";
 import { repository } from "./catalog";
@@ -76,13 +76,7 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
     // Bitstreams of one accelerator id share its signature: the first one types the arguments.
     const args = typeArguments(req.accelerator, first.arguments, values);
     const size = globalSize(req.accelerator, workSize, first.arguments, values);
-    const signal = options.signal;
-    if (signal !== undefined) {
-      if (!(signal instanceof AbortSignal)) {
-        throw new InaccelError("BAD_ARGUMENT", `submit's signal option is an AbortSignal, got ${typeof signal}`);
-      }
-      if (signal.aborted) throw new InaccelError("ABORTED", `${req.accelerator}: the signal was aborted before submit`, { cause: signal.reason });
-    }
+    const signal = checkSignal(options.signal, "submit", () => `${req.accelerator}: the signal was aborted before submit`);
     return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, size, slot, ...args), signal);
   } catch (error) {
     return Promise.reject(fromNative(error));
