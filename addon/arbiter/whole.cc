@@ -41,6 +41,23 @@ bool takeByte(int fd, off_t at, bool wait, const std::function<bool()>& giveUp, 
   return true;
 }
 
+// Counts a leaseWhole() call in DeviceLocal::wholeWanted for its scope,
+// however it ends; destroyed with the device's mutex held, it wakes the
+// waiters (this instance's acquires, other leaseWhole calls) as it goes.
+class Wanted {
+ public:
+  explicit Wanted(DeviceLocal& dl) : dl_(dl) { dl_.wholeWanted++; }
+  ~Wanted() {
+    dl_.wholeWanted--;
+    dl_.cv.notify_all();
+  }
+  Wanted(const Wanted&) = delete;
+  Wanted& operator=(const Wanted&) = delete;
+
+ private:
+  DeviceLocal& dl_;
+};
+
 }  // namespace
 
 // Kernel side: turnstile (writer preference), device, whole; then the
@@ -64,16 +81,12 @@ void Arbiter::Impl::leaseWhole(uint32_t d, bool wait, const std::function<bool()
   std::unique_lock<std::mutex> lock(dl.m);
   if (dl.whole) return;
   if (!wait && dl.busy) throw busy(d);  // our own worker runs on it
-  dl.wholeWanted++;  // new acquires of this instance wait from now on
+  Wanted wanted(dl);  // new acquires of this instance wait until this call ends
   std::unique_ptr<Waiting> waiting;
   if (wait) waiting.reset(new Waiting(st->perSlot[d][slot]));  // holders see contended()
   // Our own worker's run ends within a batch; the abort is asked between.
   while (dl.busy && !dl.whole) {
-    if (giveUp && giveUp()) {
-      dl.wholeWanted--;
-      dl.cv.notify_all();
-      throw aborted(d);
-    }
+    if (giveUp && giveUp()) throw aborted(d);
     dl.cv.wait_for(lock, std::chrono::milliseconds(1));
   }
   bool got = dl.whole;  // another thread of ours may have taken it meanwhile
@@ -85,16 +98,12 @@ void Arbiter::Impl::leaseWhole(uint32_t d, bool wait, const std::function<bool()
     } catch (...) {
       lock.lock();
       dl.busy = false;
-      dl.wholeWanted--;
-      dl.cv.notify_all();
       throw;
     }
     lock.lock();
     dl.busy = false;
     dl.whole = got;
   }
-  dl.wholeWanted--;
-  dl.cv.notify_all();
   if (!got) throw busy(d);
 }
 
