@@ -28,13 +28,16 @@ const codes = new Set<string>(CODES);
 /**
  * Turns an error thrown by the native addon (an Error whose `code` is set by
  * the glue) into an {@link InaccelError}; anything else is returned as is.
+ * An `ABORTED` one gets the reason of `signal`, the call's aborted signal,
+ * as its `cause`, as {@link checkSignal}'s does.
  */
-export function fromNative(error: unknown): unknown {
+export function fromNative(error: unknown, signal?: AbortSignal): unknown {
   if (error instanceof InaccelError) return error;
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === "string" && codes.has(code)) {
-      return new InaccelError(code as ErrorCode, error.message);
+      const options = code === "ABORTED" && signal?.aborted ? { cause: signal.reason } : undefined;
+      return new InaccelError(code as ErrorCode, error.message, options);
     }
   }
   return error;

@@ -63,6 +63,7 @@ export class InFlight {
       const resolve = this.resolves[slot]!;
       const reject = this.rejects[slot]!;
       const accelerator = this.accelerators[slot]!;
+      const signal = this.signals[slot];
       this.release(slot);
       const flags = records[at + 4]!;
       if (flags & RECORD_OK) {
@@ -74,7 +75,7 @@ export class InFlight {
           reconfigured: (flags & RECORD_RECONFIGURED) !== 0,
         });
       } else {
-        reject(fromNative(errors![failed++]));
+        reject(fromNative(errors![failed++], signal));
       }
     }
   }

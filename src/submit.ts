@@ -17,7 +17,7 @@ export interface SubmitOptions {
    * Aborts the request while it waits: in its device's queue (as all do
    * while another process leases the card whole), or for another
    * process's configuration to have its quantum. Its promise then rejects
-   * with `ABORTED`, and it never runs. A request the device has already
+   * with `ABORTED` (the signal's reason as its `cause`), and it never runs. A request the device has already
    * taken to run (data, bitstream load, kernel) runs to the end and
    * settles as usual: its arrays are in use until then. An already
    * aborted signal rejects at once.

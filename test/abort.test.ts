@@ -30,8 +30,9 @@ function submitMany(arrays: Arrays, signal?: AbortSignal): Trial[] {
 }
 
 // Settles every trial: how many ran (each correct) and how many were
-// aborted (each array untouched); anything else fails the test.
-async function tally(trials: Trial[]): Promise<{ ran: number; aborted: number }> {
+// aborted (each array untouched; with `reason`, each error's cause);
+// anything else fails the test.
+async function tally(trials: Trial[], reason?: unknown): Promise<{ ran: number; aborted: number }> {
   const settled = await Promise.allSettled(trials.map((t) => t.outcome));
   let ran = 0, aborted = 0;
   settled.forEach((s, k) => {
@@ -41,6 +42,7 @@ async function tally(trials: Trial[]): Promise<{ ran: number; aborted: number }>
       expect(c.every((v) => v === index + 1), `request ${index} ran`).to.equal(true);
     } else {
       expect((s.reason as inaccel.InaccelError).code, String(s.reason)).to.equal("ABORTED");
+      if (reason !== undefined) expect((s.reason as inaccel.InaccelError).cause).to.equal(reason);
       aborted++;
       expect(c.every((v) => v === 0), `request ${index} was aborted: it never ran`).to.equal(true);
     }
@@ -54,9 +56,10 @@ describe("aborting requests (submit's signal)", () => {
   it("takes queued requests off the queue: they reject with ABORTED and never run; the rest run correctly", async () => {
     const before = finishedOnDevices();
     const controller = new AbortController();
+    const reason = new Error("the caller gave up");
     const trials = submitMany(arraysFor(200), controller.signal);
-    controller.abort();
-    const { ran, aborted } = await tally(trials);
+    controller.abort(reason);
+    const { ran, aborted } = await tally(trials, reason);
     expect(ran + aborted).to.equal(200);
     expect(aborted, "aborted of 200 queued").to.be.greaterThan(0);
     // Counted as neither ok nor failed: they never reached a device.
