@@ -2,11 +2,16 @@ import type { Device } from "./device";
 import { InaccelError, checkSignal, fromNative } from "./errors";
 import { runtime } from "./runtime";
 
-/** A whole-card lease taken by {@link lease}. */
+/**
+ * A whole-card lease taken by {@link lease}. Disposable: a lease held by
+ * `using` is released at the end of its block, however the block ends.
+ */
 export interface DeviceLease {
   readonly device: Device;
   /** Gives the card back to the other processes. Idempotent. */
   release(): void;
+  /** The same as {@link DeviceLease.release}. */
+  [Symbol.dispose](): void;
 }
 
 /** Options of {@link lease}. */
@@ -96,15 +101,13 @@ function take(index: number, wait: boolean, signal: AbortSignal | undefined): Pr
 
 function handle(index: number, use: { held: number; waiting: number }): DeviceLease {
   let mine = true;
-  return {
-    device: runtime().devices[index]!,
-    release() {
-      if (!mine) return;
-      mine = false;
-      use.held--;
-      giveBackIfUnused(index, use);
-    },
+  const release = (): void => {
+    if (!mine) return;
+    mine = false;
+    use.held--;
+    giveBackIfUnused(index, use);
   };
+  return { device: runtime().devices[index]!, release, [Symbol.dispose]: release };
 }
 
 // Unleasing a card this thread does not hold does nothing.

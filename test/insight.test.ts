@@ -262,6 +262,23 @@ describe("insight: exact counters from two processes", function () {
     expect(lessee()).to.equal(null);
   });
 
+  it("gives a lease held by `using` back at the end of its block, also when the block throws", async () => {
+    const [first] = inaccel.devices();
+    const lessee = () => stats().devices.find((d) => d.key === first!.key)!.lessee;
+    {
+      using lease = await inaccel.lease(first!);
+      expect(lease.device.key).to.equal(first!.key);
+      expect(lessee()).to.equal(process.pid);
+    }
+    expect(lessee()).to.equal(null);
+    const thrown = await (async () => {
+      using _lease = await inaccel.lease(first!);
+      throw new Error("the work failed");
+    })().catch((e: unknown) => e as Error);
+    expect(thrown.message).to.equal("the work failed");
+    expect(lessee()).to.equal(null);
+  });
+
   it("refuses a lease of something that is not a device or an id", async () => {
     for (const bad of ["0", undefined, null, {}]) {
       const error = await inaccel.lease(bad as unknown as number).catch((e: unknown) => e);
