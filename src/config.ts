@@ -11,12 +11,12 @@ export type DeviceMode = "shared" | "exclusive";
 export interface DeviceConfig {
   mode?: DeviceMode;
   /**
-   * Reserve the device: only processes of these users (names or uids), or
-   * of users in `groups`, use it. Unset: every user.
+   * Reserve the device: only processes of these users (names, or uids as
+   * numbers or strings), or of users in `groups`, use it. Unset: every user.
    */
-  users?: string[];
-  /** Reserve the device to processes in these groups (names or gids); see `users`. */
-  groups?: string[];
+  users?: (string | number)[];
+  /** Reserve the device to processes in these groups (names, or gids as numbers or strings); see `users`. */
+  groups?: (string | number)[];
 }
 
 /** The host configuration file (`/etc/inaccel/config.json`, or `INACCEL_CONFIG`). */
@@ -29,6 +29,9 @@ export interface HostConfig {
   quantumMs?: number;
 }
 
+// A user or group: its name, or its id as a number.
+const NAME_OR_ID = { type: ["string", "integer"], minLength: 1, maxLength: 256, minimum: 0 } as const;
+
 const schema = {
   type: "object",
   additionalProperties: false,
@@ -40,8 +43,8 @@ const schema = {
         additionalProperties: false,
         properties: {
           mode: { enum: ["shared", "exclusive"] },
-          users: { type: "array", maxItems: 1024, items: { type: "string", minLength: 1, maxLength: 256 } },
-          groups: { type: "array", maxItems: 1024, items: { type: "string", minLength: 1, maxLength: 256 } },
+          users: { type: "array", maxItems: 1024, items: NAME_OR_ID },
+          groups: { type: "array", maxItems: 1024, items: NAME_OR_ID },
         },
       },
     },
@@ -56,7 +59,7 @@ let compiled: ValidateFunction<HostConfig> | undefined;
 function validator(): ValidateFunction<HostConfig> {
   if (!compiled) {
     const { default: Ajv } = require("ajv") as typeof import("ajv");
-    compiled = new Ajv({ allErrors: true }).compile<HostConfig>(schema);
+    compiled = new Ajv({ allErrors: true, allowUnionTypes: true }).compile<HostConfig>(schema);
   }
   return compiled;
 }
@@ -89,7 +92,11 @@ export function readHostConfig(file = process.env.INACCEL_CONFIG || DEFAULT_CONF
   }
   const validate = validator();
   if (!validate(parsed)) {
-    const why = (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""}`).join("; ");
+    // ajv's "must NOT have additional properties" leaves out the one field
+    // an operator most needs: the misspelled one.
+    const why = (validate.errors ?? []).map((e) => e.keyword === "additionalProperties"
+      ? `${e.instancePath || "/"} has an unknown field "${String(e.params.additionalProperty)}"`
+      : `${e.instancePath || "/"} ${e.message ?? ""}`).join("; ");
     throw new InaccelError("CONFIG_INVALID", `${file}: ${why}`);
   }
   return parsed;
@@ -118,7 +125,7 @@ export interface Reservation {
 export function reservationOf(config: HostConfig, device: Device): Reservation | undefined {
   const entry = entryOf(config, device);
   if (entry?.users === undefined && entry?.groups === undefined) return undefined;
-  return { users: entry.users ?? [], groups: entry.groups ?? [] };
+  return { users: (entry.users ?? []).map(String), groups: (entry.groups ?? []).map(String) };
 }
 
 /** Whether the configuration lets a process of `who` use `device` (see {@link DeviceConfig.users}). */

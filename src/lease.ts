@@ -43,7 +43,8 @@ const uses = new Map<number, { held: number; waiting: number }>();
  * thread: the event loop goes on meanwhile.
  *
  * @param device the device or its `id`
- * @throws InaccelError `BAD_ARGUMENT`, `NO_DEVICE`, `DEVICE_BUSY`, `ABORTED` (as a rejected promise).
+ * @throws InaccelError `BAD_ARGUMENT`, `NO_DEVICE`, `DEVICE_BUSY`, `ABORTED`, or what opening the devices
+ * throws (see `devices()`), as a rejected promise.
  */
 export function lease(device: Device | number, options: LeaseOptions = {}): Promise<DeviceLease> {
   let index: number, signal: AbortSignal | undefined;

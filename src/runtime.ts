@@ -92,7 +92,12 @@ function open(): Runtime {
  * XRT) device of the host, narrowed by `INACCEL_DEVICES` and by the host
  * configuration's reservations (devices reserved for other users are left out).
  *
- * @throws InaccelError `NO_RUNTIME` when no OpenCL library is installed, `NO_DEVICE` when none is found.
+ * The first call of this or any other function that uses the devices
+ * opens them, and may throw what opening does.
+ *
+ * @throws InaccelError `NO_RUNTIME` when no OpenCL library is installed, `NO_DEVICE` when none is found,
+ * `CONFIG_INVALID` for a bad host configuration or `INACCEL_DEVICES`, and `PERMISSION_DENIED`,
+ * `STATE_CORRUPT`, `STATE_VERSION` or `ARBITER_ERROR` for a state directory it cannot use.
  */
 export function devices(): Device[] {
   return runtime().devices.map((d) => ({ ...d, platform: { ...d.platform } }));

@@ -52,7 +52,8 @@ const ACCESS = { r: 0, w: 1, rw: 2 } as const;
  * once; the JS thread never waits on a device.
  *
  * @throws InaccelError `UNKNOWN_ACCELERATOR`, `BAD_ARGUMENT`, `RELEASED`, `NO_DEVICE`,
- * `NO_RUNTIME`, `DEVICE_BUSY`, `DEVICE_ERROR`, `ABORTED` (as a rejected promise).
+ * `NO_RUNTIME`, `DEVICE_BUSY`, `DEVICE_ERROR`, `ABORTED`, or what opening the devices
+ * throws (see `devices()`), as a rejected promise.
  */
 export function submit(req: Request, options: SubmitOptions = {}): Promise<SubmitResult> {
   // Not an async function: one promise per request instead of two, and no

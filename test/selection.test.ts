@@ -72,12 +72,16 @@ describe("host configuration", () => {
       fs.writeFileSync(file, text);
       expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("code", "CONFIG_INVALID");
     }
+    // A misspelled field is named, wherever it is.
+    fs.writeFileSync(file, JSON.stringify({ stateDIR: "/x", devices: { "0": { mdoe: "exclusive" } } }));
+    expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("message")
+      .that.includes('/ has an unknown field "stateDIR"').and.includes('/devices/0 has an unknown field "mdoe"');
   });
 
   it("reserves devices to users and groups, by name or number", () => {
     const file = path.join(dir(), "config.json");
     fs.writeFileSync(file, JSON.stringify({ devices: {
-      [host[0]!.key]: { users: ["alice", "1002"] }, "1": { groups: ["accel", "2001"], mode: "exclusive" }, "2": { users: [] },
+      [host[0]!.key]: { users: ["alice", 1002] }, "1": { groups: ["accel", "2001"], mode: "exclusive" }, "2": { users: [] },
     } }));
     const config = readHostConfig(file);
     expect(host.map((d) => reservationOf(config, d))).to.deep.equal([
@@ -91,7 +95,7 @@ describe("host configuration", () => {
     expect(usable(who("dave", 1004, [2001], []))).to.deep.equal([1]);
     expect(usable(who("eve", 1005, [100], ["users"]))).to.deep.equal([]);
     expect(modeOf(config, host[1]!)).to.equal("exclusive");
-    for (const bad of [{ users: "alice" }, { users: [""] }, { groups: [7] }]) {
+    for (const bad of [{ users: "alice" }, { users: [""] }, { groups: [-7] }, { groups: [7.5] }, { users: [true] }]) {
       fs.writeFileSync(file, JSON.stringify({ devices: { "0": bad } }));
       expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("code", "CONFIG_INVALID");
     }
