@@ -73,9 +73,18 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
         throw new InaccelError("RELEASED", `argument ${index} of ${req.accelerator} was released`);
       }
     }
-    const { plan, first, workSize } = planFor(req.accelerator, options.device);
-    // Bitstreams of one accelerator id share its signature: the first one types the arguments.
-    const args = typeArguments(req.accelerator, first.arguments, values);
+    const plans = planFor(req.accelerator, options.device);
+    let prepared = plans[0]!;
+    let args: ArrayBufferView[];
+    try {
+      args = typeArguments(req.accelerator, prepared.first.arguments, values);
+    } catch (error) {
+      const other = plans.length > 1 ? otherSignature(req.accelerator, plans, values) : undefined;
+      if (!other) throw error;
+      prepared = other;
+      args = typeArguments(req.accelerator, prepared.first.arguments, values);
+    }
+    const { plan, first, workSize } = prepared;
     const size = globalSize(req.accelerator, workSize, first.arguments, values);
     const signal = checkSignal(options.signal, "submit", () => `${req.accelerator}: the signal was aborted before submit`);
     return rt.inFlight.run(req.accelerator, args, (slot) => rt.native.submit(plan, size, slot, ...args), signal);
@@ -84,6 +93,7 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
   }
 }
 
+/** The candidates of one signature, made into a native plan. */
 interface Prepared {
   plan: NativePlan;
   /** The kernel of the first candidate: it types the arguments. */
@@ -99,11 +109,26 @@ interface Prepared {
  */
 type WorkSize = number | Expression | undefined;
 
+// Versions of an accelerator on different devices may differ in
+// signature (a newer one for some platform only): a request the first
+// signature refuses runs where another takes its arguments, if one does.
+function otherSignature(accelerator: string, plans: readonly Prepared[], values: readonly ArgValue[]): Prepared | undefined {
+  return plans.slice(1).find((prepared) => {
+    try {
+      typeArguments(accelerator, prepared.first.arguments, values);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 // Native plans by repository answer (kept while the repository reuses that
 // answer) and then by the device asked for: made once, not per request.
-const prepared = new WeakMap<ReadonlyMap<number, ResolvedKernel>, Map<number | undefined, Prepared>>();
+const prepared = new WeakMap<ReadonlyMap<number, ResolvedKernel>, Map<number | undefined, Prepared[]>>();
 
-function planFor(accelerator: string, device: number | undefined): Prepared {
+/** The plans of an accelerator's candidates (on `device` only, if given), one per signature. */
+function planFor(accelerator: string, device: number | undefined): Prepared[] {
   const rt = runtime();
   const fitting = repository.candidates(accelerator, rt.devices);
   let byDevice = prepared.get(fitting);
@@ -123,10 +148,27 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
       throw new InaccelError("NO_DEVICE", `device ${device} is not in use here or cannot run ${accelerator}`);
     }
   }
+  const bySignature = new Map<string, [number, ResolvedKernel][]>();
+  for (const entry of kernels) {
+    const key = signature(entry[1]);
+    bySignature.set(key, [...(bySignature.get(key) ?? []), entry]);
+  }
+  const made = [...bySignature.values()].map((group) => prepare(accelerator, group));
+  byDevice.set(device, made);
+  return made;
+}
+
+// What typing a request's arguments and sizing its launch read of a kernel.
+function signature(kernel: ResolvedKernel): string {
+  return JSON.stringify([kernel.workSize ?? null,
+    kernel.arguments.map((a) => [a.name, a.pointer, a.element, a.access, a.length ?? null])]);
+}
+
+function prepare(accelerator: string, kernels: readonly [number, ResolvedKernel][]): Prepared {
+  const rt = runtime();
   const first = kernels[0]![1];
-  let plan: NativePlan;
   try {
-    plan = rt.native.prepare({
+    const plan = rt.native.prepare({
       accelerator,
       access: first.arguments.map((spec) => (spec.pointer ? ACCESS[spec.access] : -1)),
       candidates: kernels.map(([id, kernel]) => ({
@@ -143,12 +185,10 @@ function planFor(accelerator: string, device: number | undefined): Prepared {
         chunkArg: kernel.elementwise ? kernel.arguments.findIndex((a) => a.name === kernel.workSize) : -1,
       })),
     });
+    return { plan, first, workSize: workSizeOf(first) };
   } catch (error) {
     throw fromNative(error);
   }
-  const made = { plan, first, workSize: workSizeOf(first) };
-  byDevice.set(device, made);
-  return made;
 }
 
 function workSizeOf(kernel: ResolvedKernel): WorkSize {
@@ -165,7 +205,7 @@ function globalSize(accelerator: string, workSize: WorkSize, specs: readonly Arg
   if (workSize === undefined) return 1;
   let items: number | bigint;
   if (typeof workSize === "number") {
-    items = Number(values[workSize] ?? 1);
+    items = values[workSize] as number | bigint;
   } else {
     const scalars = new Map<string, number | bigint>();
     specs.forEach((spec, index) => {
@@ -176,9 +216,10 @@ function globalSize(accelerator: string, workSize: WorkSize, specs: readonly Arg
     } catch {
       throw new InaccelError("BAD_ARGUMENT", `${accelerator}: the work size "${workSize.text}" divides by zero`);
     }
-    if (items > MAX_WORK_ITEMS) {
-      throw new InaccelError("BAD_ARGUMENT", `${accelerator}: the work size "${workSize.text}" is ${items}, more than ${MAX_WORK_ITEMS} work-items`);
-    }
+  }
+  if (items > MAX_WORK_ITEMS) {
+    const text = typeof workSize === "number" ? specs[workSize]!.name : workSize.text;
+    throw new InaccelError("BAD_ARGUMENT", `${accelerator}: the work size "${text}" is ${items}, more than ${MAX_WORK_ITEMS} work-items`);
   }
   return Math.ceil(Math.max(1, Number(items)) / WORK_GROUP_MULTIPLE) * WORK_GROUP_MULTIPLE;
 }

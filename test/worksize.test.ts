@@ -42,5 +42,9 @@ describe("work sizes (OpenCL) on PoCL", function () {
       "BAD_ARGUMENT", /: worksize\.expression: the work size "w \* h \/ d \+ 1" divides by zero$/);
     await expectError(() => inaccel.submit(inaccel.request("worksize.expression").arg(out).arg(0x7fffffff).arg(0x7fffffff).arg(1)),
       "BAD_ARGUMENT", /: worksize\.expression: the work size "w \* h \/ d \+ 1" is \d+, more than 4294967296 work-items$/);
+    // A work size that is one argument is bounded the same way.
+    expect(await range("worksize.long", 100)).to.deep.equal([128, 64]);
+    await expectError(() => inaccel.submit(inaccel.request("worksize.long").arg(out).arg(2 ** 40)),
+      "BAD_ARGUMENT", /: worksize\.long: the work size "n" is 1099511627776, more than 4294967296 work-items$/);
   });
 });

@@ -1,0 +1,59 @@
+// Versions of one accelerator whose signatures differ between devices: on
+// PoCL's `basic` and `pthread` devices, the built-in vector.addition (float)
+// on both, and a version 2.0.0 (double) for the pthread device only, which
+// that device then prefers. Each request must run where its arguments fit.
+import { expect } from "chai";
+import { runChild } from "./helpers/child";
+import { tempDir } from "./repository-helpers";
+
+const SCRIPT = `
+const fs = require("node:fs");
+const path = require("node:path");
+const inaccel = require("./src/index");
+(async () => {
+  const pthread = inaccel.devices().find((d) => d.name.startsWith("pthread"));
+  const folder = fs.mkdtempSync(path.join(process.env.INACCEL_REPOSITORY, "..", "vector2-"));
+  fs.writeFileSync(path.join(folder, "vadd.cl"), "__kernel void vadd(__global const double *a, __global const double *b, " +
+    "__global double *c, const int n) { int i = get_global_id(0); if (i < n) c[i] = a[i] + b[i]; }");
+  fs.writeFileSync(path.join(folder, "bitstream.json"), JSON.stringify({
+    bitstreamId: "vector", version: "2.0.0", platform: { vendor: "pocl", name: pthread.name },
+    kernels: [{ name: "vadd", kernelId: "addition", workSize: "n", arguments: [
+      { name: "a", type: "double*", access: "r", length: "n" }, { name: "b", type: "double*", access: "r", length: "n" },
+      { name: "c", type: "double*", access: "w", length: "n" }, { name: "n", type: "int" }] }],
+  }));
+  await inaccel.repository.install(folder);
+  const n = 1000;
+  const run = async (Type, count) => {
+    const on = {};
+    let wrong = 0;
+    await Promise.all(Array.from({ length: count }, async (_, k) => {
+      const a = new Type(n).fill(k), b = new Type(n).fill(0.5), c = new Type(n);
+      const result = await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
+      on[result.device.name.split("-")[0]] = (on[result.device.name.split("-")[0]] ?? 0) + 1;
+      if (!c.every((v) => v === k + 0.5)) wrong++;
+    }));
+    return { on, wrong };
+  };
+  const floats = await run(Float32Array, 24);
+  const doubles = await run(Float64Array, 24);
+  const ints = await inaccel.submit(inaccel.request("vector.addition").arg(new Int32Array(n)).arg(new Int32Array(n))
+    .arg(new Int32Array(n)).arg(n)).catch((e) => e.message);
+  console.log(JSON.stringify({ floats, doubles, ints }));
+})().catch((e) => { console.log(String(e)); process.exitCode = 1; });
+`;
+
+describe("versions of an accelerator with different signatures on different devices", function () {
+  this.timeout(120000);
+
+  it("runs each request only where its arguments fit, and refuses one that fits none as the first device's signature says", async () => {
+    const repository = tempDir();
+    const child = await runChild(SCRIPT, { POCL_DEVICES: "basic pthread", INACCEL_REPOSITORY: `${repository}/repo` });
+    expect(child.code, child.stdout + child.stderr).to.equal(0);
+    const { floats, doubles, ints } = JSON.parse(child.stdout.trim()) as {
+      floats: { on: Record<string, number>; wrong: number }; doubles: { on: Record<string, number>; wrong: number }; ints: string;
+    };
+    expect(floats).to.deep.equal({ on: { basic: 24 }, wrong: 0 });
+    expect(doubles).to.deep.equal({ on: { pthread: 24 }, wrong: 0 });
+    expect(ints).to.match(/^BAD_ARGUMENT: argument 0 "a" of vector\.addition expects float\*, got Int32Array/);
+  });
+});
