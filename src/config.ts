@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
-import type { ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import type { Device } from "./device";
 import { InaccelError } from "./errors";
 
@@ -48,7 +48,9 @@ const schema = {
         },
       },
     },
-    stateDir: { type: "string", minLength: 1 },
+    // Absolute: a relative one would resolve against each process's working
+    // directory, and processes started elsewhere would silently not meet.
+    stateDir: { type: "string", pattern: "^/" },
     quantumMs: { type: "number", minimum: 0, maximum: 60000 },
   },
 } as const;
@@ -92,14 +94,18 @@ export function readHostConfig(file = process.env.INACCEL_CONFIG || DEFAULT_CONF
   }
   const validate = validator();
   if (!validate(parsed)) {
-    // ajv's "must NOT have additional properties" leaves out the one field
-    // an operator most needs: the misspelled one.
-    const why = (validate.errors ?? []).map((e) => e.keyword === "additionalProperties"
-      ? `${e.instancePath || "/"} has an unknown field "${String(e.params.additionalProperty)}"`
-      : `${e.instancePath || "/"} ${e.message ?? ""}`).join("; ");
+    const why = (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${explain(e)}`).join("; ");
     throw new InaccelError("CONFIG_INVALID", `${file}: ${why}`);
   }
   return parsed;
+}
+
+// ajv's message, in an operator's words where it leaves out what they need:
+// "must NOT have additional properties" does not say which (the misspelled one).
+function explain(error: ErrorObject): string {
+  if (error.keyword === "additionalProperties") return `has an unknown field "${String(error.params.additionalProperty)}"`;
+  if (error.keyword === "pattern" && error.params.pattern === "^/") return "must be an absolute path";
+  return error.message ?? "";
 }
 
 /** The mode the configuration gives `device`. */

@@ -50,8 +50,9 @@ export function lease(device: Device | number, options: LeaseOptions = {}): Prom
   let index: number, signal: AbortSignal | undefined;
   try {
     const id: unknown = typeof device === "object" && device !== null ? device.id : device;
-    if (typeof id !== "number") {
-      throw new InaccelError("BAD_ARGUMENT", `lease takes a device or its id (a number), got ${typeof device}`);
+    if (typeof id !== "number" || !Number.isInteger(id)) {
+      const got = typeof id === "number" ? `number ${id}` : typeof device;
+      throw new InaccelError("BAD_ARGUMENT", `lease takes a device or its id (an integer), got ${got}`);
     }
     if (typeof options !== "object" || options === null) {
       throw new InaccelError("BAD_ARGUMENT", `lease's options are an object ({ wait, signal }), got ${options === null ? "null" : typeof options}`);

@@ -24,8 +24,8 @@ export class Request {
 
   /** Appends the next positional argument. Checked against the kernel's metadata at submit. */
   arg(value: ArgValue): this {
-    const ok =
-      ArrayBuffer.isView(value) || typeof value === "bigint" || (typeof value === "number" && !Number.isNaN(value));
+    // NaN too: a float or double argument may be one (an integer one refuses it at submit).
+    const ok = ArrayBuffer.isView(value) || typeof value === "bigint" || typeof value === "number";
     if (!ok) {
       throw new InaccelError(
         "BAD_ARGUMENT",
@@ -45,7 +45,7 @@ export class Request {
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") return (value as object).constructor?.name ?? "object";
-  return Number.isNaN(value) ? "NaN" : typeof value;
+  return typeof value;
 }
 
 /** Starts a request for `accelerator`. */

@@ -42,6 +42,21 @@ describe("built-in accelerators refuse bad arguments", () => {
     expect(await refusal(buffer)).to.contain("takes 8 arguments");
   });
 
+  it("a float scalar takes NaN; an integer one refuses it", async () => {
+    // One weight of 1 in the middle of a 3x3 kernel: dst = src * factor + bias, saturated (NaN to 0).
+    const coeffs = new Int16Array(9);
+    coeffs[4] = 1;
+    const run = async (factor: number) => {
+      const dst = new Uint8Array(12).fill(99);
+      await inaccel.submit(inaccel.request("image.filter2d").arg(coeffs).arg(3).arg(factor).arg(7).arg(4).arg(3)
+        .arg(new Uint8Array(12).fill(10)).arg(dst));
+      return [...new Set(dst)];
+    };
+    expect(await run(2)).to.deep.equal([27]);
+    expect(await run(NaN)).to.deep.equal([0]);
+    expect(await refusal(filter({ ksize: NaN }))).to.contain('argument 1 "ksize" of image.filter2d expects int, got number NaN: not an integer');
+  });
+
   it("ml.logisticregression.gradients: wrong types and sizes", async () => {
     const gradients = (X: ArrayBufferView, labels: ArrayBufferView, grad: ArrayBufferView) =>
       inaccel.request("ml.logisticregression.gradients").arg(X).arg(labels).arg(new Float32Array(3)).arg(grad).arg(10).arg(3);

@@ -280,7 +280,7 @@ describe("insight: exact counters from two processes", function () {
   });
 
   it("refuses a lease of something that is not a device or an id", async () => {
-    for (const bad of ["0", undefined, null, {}]) {
+    for (const bad of ["0", undefined, null, {}, NaN, 0.5, { id: 1.5 }]) {
       const error = await inaccel.lease(bad as unknown as number).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(inaccel.InaccelError).with.property("message").match(/^BAD_ARGUMENT: lease takes a device or its id/);
     }

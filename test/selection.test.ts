@@ -68,7 +68,8 @@ describe("host configuration", () => {
 
   it("refuses a file that is not JSON or not the schema with CONFIG_INVALID", () => {
     const file = path.join(dir(), "config.json");
-    for (const text of ["{", JSON.stringify({ devices: { "0": { mode: "private" } } }), JSON.stringify({ quantum: 3 })]) {
+    for (const text of ["{", JSON.stringify({ devices: { "0": { mode: "private" } } }), JSON.stringify({ quantum: 3 }),
+      JSON.stringify({ stateDir: "shm/inaccel" }), JSON.stringify({ stateDir: "" })]) {
       fs.writeFileSync(file, text);
       expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("code", "CONFIG_INVALID");
     }
@@ -76,6 +77,8 @@ describe("host configuration", () => {
     fs.writeFileSync(file, JSON.stringify({ stateDIR: "/x", devices: { "0": { mdoe: "exclusive" } } }));
     expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("message")
       .that.includes('/ has an unknown field "stateDIR"').and.includes('/devices/0 has an unknown field "mdoe"');
+    fs.writeFileSync(file, JSON.stringify({ stateDir: "shm/inaccel" }));
+    expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("message").that.includes("/stateDir must be an absolute path");
   });
 
   it("reserves devices to users and groups, by name or number", () => {
