@@ -197,4 +197,43 @@ describe("repository: bad input is refused and leaves the repository as it was",
     // The port is closed now: nothing answers.
     await refused(`http://127.0.0.1:${port}/gone.tar.gz`, "DOWNLOAD_FAILED", /gone\.tar\.gz: unreachable/);
   });
+
+  it("a URL that never answers or stops sending, after limits.stallMs; an install whose signal aborts", async () => {
+    const tgz = fs.readFileSync(await tarball(path.join(FIXTURES, "scale"), path.join(tempDir(), "scale.tgz")));
+    const held: http.ServerResponse[] = [];
+    // silent.tgz: no answer at all; half.tgz: half the tarball, then nothing.
+    const server = http.createServer((request, response) => {
+      held.push(response);
+      if (request.url !== "/half.tgz") return;
+      response.writeHead(200, { "content-length": tgz.length });
+      response.write(tgz.subarray(0, tgz.length >> 1));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const name of ["silent", "half"]) {
+        await refused(`${base}/${name}.tgz`, "DOWNLOAD_FAILED", new RegExp(`/${name}\\.tgz: nothing received for 300 ms$`), { limits: { stallMs: 300 } });
+      }
+      const root = tempDir();
+      const repo = new Repository({ root, system: [] });
+      const reason = new Error("no longer wanted");
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 200);
+      for (const signal of [controller.signal, AbortSignal.abort(reason)]) {
+        const error = await expectError(() => repo.install(`${base}/half.tgz`, { signal }), "ABORTED", /half\.tgz was aborted/);
+        expect(error.cause).to.equal(reason);
+        expect(fs.readdirSync(root), "nothing left of the install").to.deep.equal([]);
+      }
+    } finally {
+      for (const response of held) response.destroy();
+      server.close();
+    }
+  });
+
+  it("names a bad file of an archive inside the archive", async () => {
+    const dir = copyFixture("scale");
+    fs.rmSync(path.join(dir, "scale.cl"));
+    const file = await tarball(dir, path.join(tempDir(), "broken.tgz"), "scale");
+    await refused(file, "BITSTREAM_INVALID", new RegExp(`: ${file.replaceAll(".", "\\.")}: scale/bitstream\\.json: files\\[0\\]\\.path: scale\\.cl is missing$`));
+  });
 });

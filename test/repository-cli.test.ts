@@ -115,6 +115,40 @@ describe("repository: inaccel bitstream CLI", function () {
     }
   });
 
+  it("install stopped by Ctrl-C (SIGINT) leaves no staging folder, with a SIGINT's exit status", async () => {
+    const bytes = fs.readFileSync(await tarball(path.join(FIXTURES, "scale"), path.join(tempDir(), "scale.tgz")));
+    const held: http.ServerResponse[] = [];
+    // Half the tarball, then nothing: the download stays in its staging folder.
+    const server = http.createServer((_request, response) => {
+      held.push(response);
+      response.writeHead(200, { "content-length": bytes.length });
+      response.write(bytes.subarray(0, bytes.length >> 1));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const repository = tempDir();
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scale.tgz`;
+      const child = spawn(process.execPath, [...TSX, path.join(PROJECT, "src", "cli", "main.ts"), "bitstream", "install", url], {
+        cwd: PROJECT, env: { ...process.env, INACCEL_REPOSITORY: repository }, stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      for (const deadline = Date.now() + 30000; !fs.readdirSync(repository).some((name) => name.startsWith(".install-"));) {
+        expect(Date.now(), "the install never began").to.be.below(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));  // into the download
+      child.kill("SIGINT");
+      expect(await exited, stderr).to.equal(130);
+      expect(stderr).to.match(/^inaccel: ABORTED: the install of .*scale\.tgz was aborted\n$/);
+      expect(fs.readdirSync(repository)).to.deep.equal([]);
+    } finally {
+      for (const response of held) response.destroy();
+      server.close();
+    }
+  });
+
   it("reports errors as one line and exit status 1", () => {
     const env = { INACCEL_REPOSITORY: tempDir() };
     const dir = copyFixture("scale");

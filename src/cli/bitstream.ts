@@ -31,10 +31,16 @@ export function register(program: Command): void {
     .description("install a bitstream, checking its metadata and checksums (same content again is a no-op)")
     .action(async (source: string, _options: unknown, command: Command) => {
       const bar = /^https?:\/\//i.test(source) && process.stderr.isTTY ? downloadBar() : undefined;
+      // Ctrl-C aborts the install, so that it cleans up its staging folder
+      // (Node's default SIGINT exit would leave it, up to the whole download).
+      const interrupt = new AbortController();
+      const onSigint = (): void => interrupt.abort(new Error("interrupted (SIGINT)"));
+      process.once("SIGINT", onSigint);
       let result: InstallResult;
       try {
-        result = await repositoryOf(command).install(source, { onProgress: bar?.update });
+        result = await repositoryOf(command).install(source, { onProgress: bar?.update, signal: interrupt.signal });
       } finally {
+        process.off("SIGINT", onSigint);
         bar?.stop();
       }
       const name = `${result.id}@${result.version}`;

@@ -36,7 +36,8 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof InaccelError) {
     process.stderr.write(`inaccel: ${error.message}\n`);
-    process.exit(1);
+    // ABORTED is an install that Ctrl-C stopped: the status of a SIGINT.
+    process.exit(error.code === "ABORTED" ? 128 + 2 : 1);
   }
   throw error;
 });

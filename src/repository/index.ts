@@ -90,8 +90,10 @@ export class Repository {
    * http(s) URL of one into `root`, atomically. Installing the same content
    * again changes nothing (`installed: false`); the same id@version with
    * other content is BITSTREAM_INVALID. Bad input is BITSTREAM_INVALID,
-   * CHECKSUM_MISMATCH, NOT_FOUND or DOWNLOAD_FAILED, and leaves the
-   * repository as it was. `options.onProgress` follows a download.
+   * CHECKSUM_MISMATCH, NOT_FOUND or DOWNLOAD_FAILED (also a download that
+   * receives nothing for `limits.stallMs`), and leaves the repository as it
+   * was; so does an abort of `options.signal` (ABORTED).
+   * `options.onProgress` follows a download.
    */
   async install(source: string, options: InstallOptions = {}): Promise<InstallResult> {
     const root = this.root;

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { InaccelError } from "../errors";
+import { InaccelError, checkSignal } from "../errors";
 import { bitstreamFolder, extractArchive } from "./archive";
 import { importXclbin } from "../xclbin";
 import { download } from "./download";
@@ -32,6 +32,11 @@ export interface Installed {
  * nothing changed, different is BITSTREAM_INVALID.
  */
 export async function installBitstream(source: string, root: string, limits: Limits, options: InstallOptions = {}): Promise<Installed> {
+  const signal = checkSignal(options.signal, "install", () => `the install of ${source} was aborted before it began`);
+  const aborted = (): InaccelError => new InaccelError("ABORTED", `the install of ${source} was aborted`, { cause: signal?.reason });
+  const goOn = (): void => {
+    if (signal?.aborted) throw aborted();
+  };
   const url = /^https?:\/\//i.test(source);
   const local = url ? "" : path.resolve(source);
   const stat = url ? undefined : fs.statSync(local, { throwIfNoEntry: false });
@@ -39,6 +44,7 @@ export async function installBitstream(source: string, root: string, limits: Lim
   fs.mkdirSync(root, { recursive: true });
   removeStale(root);
   const staging = fs.mkdtempSync(path.join(root, ".install-"));
+  const unpacked = path.join(staging, "unpacked");
   let imported: string | undefined;
   try {
     let dir: string;
@@ -53,19 +59,33 @@ export async function installBitstream(source: string, root: string, limits: Lim
       let archive = local;
       if (url) {
         archive = path.join(staging, "download");
-        await download(source, archive, limits.totalBytes, options.onProgress);
+        await download(source, archive, { maxBytes: limits.totalBytes, stallMs: limits.stallMs, onProgress: options.onProgress, signal, aborted });
+        goOn();
       }
-      const unpacked = path.join(staging, "unpacked");
       await extractArchive(archive, unpacked, limits, source);
+      goOn();
       dir = bitstreamFolder(unpacked, source);
     }
     const copy = copyFolder(readFolder(dir, { verify: true, limits }), path.join(staging, "bitstream"));
+    goOn();
     // Hash the copy, not only the original: what is installed is what was checked.
     return commit(readFolder(copy, { verify: true, limits }), root, limits);
+  } catch (error) {
+    throw inArchive(error, unpacked, source);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
     if (imported) fs.rmSync(imported, { recursive: true, force: true });
   }
+}
+
+// An error about a file of an unpacked archive names it inside the archive
+// (\`bundle.tgz: vector/bitstream.json: ...\`), not in a staging folder
+// that is gone once the install has failed.
+function inArchive(error: unknown, unpacked: string, source: string): unknown {
+  const prefix = unpacked + path.sep;
+  if (!(error instanceof InaccelError) || !error.message.includes(prefix)) return error;
+  const message = error.message.slice(error.code.length + 2).replaceAll(prefix, `${source}: `);
+  return new InaccelError(error.code, message, { cause: error.cause });
 }
 
 /** An .xclbin file, or a folder with an .xclbin and no bitstream.json. */

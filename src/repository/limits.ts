@@ -6,6 +6,8 @@ export interface Limits {
   totalBytes: number;
   /** Most entries a tarball may hold. */
   archiveEntries: number;
+  /** Longest a download may go without receiving anything (the response, or the next bytes), in ms. */
+  stallMs: number;
 }
 
 /** The limits used unless a Repository is given others. */
@@ -13,4 +15,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   metadataBytes: 1 << 20,
   totalBytes: 4 * 2 ** 30,
   archiveEntries: 4096,
+  stallMs: 30000,
 };

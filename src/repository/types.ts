@@ -110,6 +110,11 @@ export interface DownloadProgress {
 export interface InstallOptions {
   /** Called as a URL downloads, after each chunk it receives. */
   onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Aborts the install until it commits: it then rejects with `ABORTED`
+   * (the signal's reason as its `cause`), leaving the repository as it was.
+   */
+  signal?: AbortSignal;
 }
 
 /** What `install()` did. */
