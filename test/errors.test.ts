@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { expect } from "chai";
 import * as inaccel from "../src/index";
 import { runChild } from "./helpers/child";
@@ -107,6 +110,19 @@ describe("errors", () => {
       { INACCEL_DEVICES: "gpu" },
     );
     expect(child.stdout.trim()).to.equal("NO_DEVICE");
+  });
+
+  it("NO_DEVICE naming the OpenCL platforms that have no device, or that none is installed", async () => {
+    const script = `try { require("./src/index").devices(); } catch (e) { console.log(e.message); }`;
+    const empty = await runChild(script, { POCL_DEVICES: "no-such-device-kind" });
+    expect(empty.stdout).to.match(/^NO_DEVICE: no accelerator device found on this host \(opencl: OpenCL platforms without a device: Portable Computing Language; xrt: /);
+    const vendors = fs.mkdtempSync(path.join(os.tmpdir(), "inaccel-vendors-"));
+    try {
+      const none = await runChild(script, { OCL_ICD_VENDORS: vendors });
+      expect(none.stdout).to.match(/^NO_DEVICE: no accelerator device found on this host \(opencl: no OpenCL platform is installed/);
+    } finally {
+      fs.rmSync(vendors, { recursive: true });
+    }
   });
 
   it("NO_RUNTIME when no OpenCL library is reachable, yet the package loads", async () => {
