@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
@@ -71,6 +71,18 @@ function cli(...args: string[]): Promise<string> {
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`inaccel ${args.join(" ")}: exit ${code}\n${stderr}`))));
+  });
+}
+
+/** Runs the CLI (through tsx) to its end, or kills it after `timeoutMs`, whatever its exit code. */
+function cliRun(args: string[], timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--require", "tsx/cjs", "src/cli/main.ts", ...args],
+      { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL" });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stderr }));
   });
 }
 
@@ -180,6 +192,19 @@ describe("insight: snapshot model, rates, Prometheus", () => {
     const s = readStats({ stateDir: path.join(process.env.INACCEL_TEST_ROOT!, "never-used") });
     expect(s.devices).to.deep.equal([]);
     expect(s.processes).to.deep.equal([]);
+  });
+
+  it("refuses a state file that is a FIFO as STATE_CORRUPT at once, not blocked in open()", async function () {
+    this.timeout(60000);
+    const dir = path.join(process.env.INACCEL_TEST_ROOT!, "fifo-state");
+    fs.mkdirSync(dir);
+    execFileSync("mkfifo", [path.join(dir, "state")]);
+    for (const command of [["devices"], ["top", "--once"]]) {
+      const run = await cliRun([...command, "--state-dir", dir], 20000);
+      expect(run.signal, `inaccel ${command.join(" ")} still blocked after 20 s`).to.equal(null);
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr).to.include(`STATE_CORRUPT: arbiter: ${dir}/state is not a file`);
+    }
   });
 });
 

@@ -28,11 +28,29 @@ constexpr const char* kFileName = "/state";
   throw Error("ARBITER_ERROR", message);
 }
 
+// Opens the state file without blocking (open() of a FIFO or a device node
+// can wait forever) and refuses anything that is not a regular file, before
+// any lock is taken on it. -1 with errno set when open() fails.
+int openStateFile(const std::string& path, int flags) {
+  int fd = open(path.c_str(), flags | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW, 0660);
+  if (fd < 0) return -1;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0) {
+    const int err = errno;
+    close(fd);
+    sysFail(err, "stat", path);
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    close(fd);
+    throw Error("STATE_CORRUPT", "arbiter: " + path + " is not a file");
+  }
+  return fd;
+}
+
 // The header bytes of the open file, and its size.
 size_t readHeader(int fd, const std::string& path, Header& header) {
   struct stat sb;
   if (fstat(fd, &sb) != 0) sysFail(errno, "stat", path);
-  if (!S_ISREG(sb.st_mode)) throw Error("STATE_CORRUPT", "arbiter: " + path + " is not a file");
   std::memset(&header, 0, sizeof header);
   size_t size = static_cast<size_t>(sb.st_size);
   size_t want = size < sizeof header ? size : sizeof header;
@@ -85,7 +103,7 @@ Mapping openForUpdate(const std::string& dir) {
   }
   const std::string path = dir + kFileName;
   Mapping m;
-  m.fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+  m.fd_ = openStateFile(path, O_RDWR | O_CREAT);
   if (m.fd_ < 0) sysFail(errno, "open", path);
   lockByte(m.fd_, lockAt::kTable, LockType::Exclusive, true);
   Header header;
@@ -111,7 +129,7 @@ Mapping openForUpdate(const std::string& dir) {
 Mapping openForRead(const std::string& dir) {
   const std::string path = dir + kFileName;
   Mapping m;
-  m.fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  m.fd_ = openStateFile(path, O_RDONLY);
   if (m.fd_ < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return m;
     sysFail(errno, "open", path);
