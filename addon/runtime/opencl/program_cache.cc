@@ -1,21 +1,25 @@
 #include "runtime/opencl/program_cache.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 
 namespace inaccel::opencl {
 
 namespace {
 
-// FNV-1a: stable across builds and processes, unlike std::hash.
-uint64_t fnv1a(const std::string& text) {
+// FNV-1a: stable across builds and processes, unlike std::hash. Also the
+// entries' checksum: it only has to catch torn or damaged files (whoever
+// can write the cache can write any binary), and the addon links no SHA-256.
+uint64_t fnv1a(const void* data, size_t size) {
   uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    hash ^= c;
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= static_cast<const unsigned char*>(data)[i];
     hash *= 1099511628211ull;
   }
   return hash;
@@ -28,6 +32,24 @@ void makeDirs(const std::string& dir) {
 }
 
 constexpr size_t kMaxBinary = 256u << 20;
+
+// An entry: this magic (its version), the key and a NUL, the binary's length
+// and checksum (uint64 each, host byte order: the cache stays on its host),
+// then the binary. Entries of another version are misses.
+constexpr char kMagic[] = "inaccel program cache 2\n";
+constexpr size_t kMagicSize = sizeof kMagic - 1;
+
+bool writeAll(int fd, const void* data, size_t size) {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -46,47 +68,65 @@ ProgramCache::ProgramCache() {
 std::string ProgramCache::path(const std::string& key) const {
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.bin",
-                static_cast<unsigned long long>(fnv1a(key)));
+                static_cast<unsigned long long>(fnv1a(key.data(), key.size())));
   return dir_ + "/" + name;
 }
 
 std::vector<unsigned char> ProgramCache::load(const std::string& key) const {
-  std::ifstream in(path(key), std::ios::binary);
-  if (!in) return {};
-  // The file starts with the full key: a hash collision reads as a miss.
-  std::string stored;
-  std::getline(in, stored, '\0');
-  if (!in || stored != key) return {};
-  in.seekg(0, std::ios::end);
-  const auto end = in.tellg();
-  const auto start = static_cast<std::streamoff>(key.size() + 1);
-  if (end <= start || static_cast<size_t>(end - start) > kMaxBinary) return {};
-  std::vector<unsigned char> binary(static_cast<size_t>(end - start));
-  in.seekg(start);
-  in.read(reinterpret_cast<char*>(binary.data()), static_cast<std::streamsize>(binary.size()));
-  if (!in) return {};
-  return binary;
+  // Non-blocking and regular files only: a FIFO here must not hang the build.
+  const int fd = open(path(key).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::vector<unsigned char> file;
+  struct stat sb;
+  const size_t head = kMagicSize + key.size() + 1 + 2 * sizeof(uint64_t);
+  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && static_cast<size_t>(sb.st_size) > head &&
+      static_cast<size_t>(sb.st_size) - head <= kMaxBinary) {
+    file.resize(static_cast<size_t>(sb.st_size));
+    size_t got = 0;
+    while (got < file.size()) {
+      ssize_t n = read(fd, file.data() + got, file.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    file.resize(got);
+  }
+  close(fd);
+  // The file starts with the full key: a hash collision reads as a miss. A
+  // length or checksum that does not match (a torn or damaged file) too.
+  if (file.size() <= head || std::memcmp(file.data(), kMagic, kMagicSize) != 0 ||
+      std::memcmp(file.data() + kMagicSize, key.c_str(), key.size() + 1) != 0) {
+    return {};
+  }
+  uint64_t length = 0, checksum = 0;
+  std::memcpy(&length, file.data() + head - 2 * sizeof(uint64_t), sizeof length);
+  std::memcpy(&checksum, file.data() + head - sizeof(uint64_t), sizeof checksum);
+  if (length != file.size() - head || fnv1a(file.data() + head, file.size() - head) != checksum)
+    return {};
+  file.erase(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(head));
+  return file;
 }
 
 void ProgramCache::store(const std::string& key,
                          const std::vector<unsigned char>& binary) const {
+  if (binary.empty() || binary.size() > kMaxBinary) return;
   makeDirs(dir_);
   const std::string target = path(key);
-  // Unique temp name + rename: concurrent writers never expose a torn file.
+  // Unique temp name, written in full and synced, then renamed: neither
+  // concurrent writers nor a crash leave a torn entry under the final name.
   const std::string temp = target + "." + std::to_string(getpid()) + "." +
                            std::to_string(reinterpret_cast<uintptr_t>(&binary)) + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return;
-    out.write(key.c_str(), static_cast<std::streamsize>(key.size() + 1));
-    out.write(reinterpret_cast<const char*>(binary.data()),
-              static_cast<std::streamsize>(binary.size()));
-    if (!out) {
-      std::remove(temp.c_str());
-      return;
-    }
-  }
-  if (std::rename(temp.c_str(), target.c_str()) != 0) std::remove(temp.c_str());
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  const uint64_t length = binary.size();
+  const uint64_t checksum = fnv1a(binary.data(), binary.size());
+  const bool written = writeAll(fd, kMagic, kMagicSize) &&
+                       writeAll(fd, key.c_str(), key.size() + 1) &&
+                       writeAll(fd, &length, sizeof length) &&
+                       writeAll(fd, &checksum, sizeof checksum) &&
+                       writeAll(fd, binary.data(), binary.size()) && fsync(fd) == 0;
+  if (close(fd) != 0 || !written || std::rename(temp.c_str(), target.c_str()) != 0)
+    std::remove(temp.c_str());
 }
 
 }  // namespace inaccel::opencl
