@@ -526,6 +526,10 @@ describe("arbiter: a corrupt or foreign state file", () => {
       expect(s.child.signalCode, line).to.equal(null);
       if (code === 0) expect(line).to.match(/^DONE 3 /);
       else expect(line).to.match(/^ERROR (STATE_CORRUPT|STATE_VERSION) /);
+      // A corrupt file's error names it, and the way out.
+      if (line.startsWith("ERROR STATE_CORRUPT")) {
+        expect(line).to.include(`(${stateDir}/state: once no process uses the devices, delete it to start afresh)`);
+      }
       expect(() => native().inspect(stateDir)).to.not.throw(TypeError);
     });
   }

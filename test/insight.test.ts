@@ -206,6 +206,22 @@ describe("insight: snapshot model, rates, Prometheus", () => {
       expect(run.stderr).to.include(`STATE_CORRUPT: arbiter: ${dir}/state is not a file`);
     }
   });
+
+  it("refuses a state directory that is a file, and a state file that is a folder, as the library does", async () => {
+    const root = path.join(process.env.INACCEL_TEST_ROOT!, "odd-state");
+    fs.mkdirSync(path.join(root, "folder", "state"), { recursive: true });
+    fs.writeFileSync(path.join(root, "file"), "");
+    const submit = `const inaccel = require("./src/index"); const a = new Float32Array(4);
+      inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(a).arg(4)).catch((e) => console.log(e.message));`;
+    for (const [dir, want] of [
+      [path.join(root, "file"), `ARBITER_ERROR: arbiter: cannot open ${root}/file/state: Not a directory`],
+      [path.join(root, "folder"), `STATE_CORRUPT: arbiter: ${root}/folder/state is not a file`],
+    ] as const) {
+      const run = await cliRun(["devices", "--state-dir", dir], 20000);
+      expect([run.code, run.stderr]).to.deep.equal([1, `inaccel: ${want}\n`]);
+      expect((await runChild(submit, { INACCEL_STATE_DIR: dir })).stdout).to.equal(`${want}\n`);
+    }
+  });
 });
 
 describe("insight: exact counters from two processes", function () {

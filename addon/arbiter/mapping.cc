@@ -33,6 +33,7 @@ constexpr const char* kFileName = "/state";
 // any lock is taken on it. -1 with errno set when open() fails.
 int openStateFile(const std::string& path, int flags) {
   int fd = open(path.c_str(), flags | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW, 0660);
+  if (fd < 0 && errno == EISDIR) throw Error("STATE_CORRUPT", "arbiter: " + path + " is not a file");
   if (fd < 0) return -1;
   struct stat sb;
   if (fstat(fd, &sb) != 0) {
@@ -45,6 +46,19 @@ int openStateFile(const std::string& path, int flags) {
     throw Error("STATE_CORRUPT", "arbiter: " + path + " is not a file");
   }
   return fd;
+}
+
+// Runs a check of the file at `path`; a STATE_CORRUPT it finds then names
+// the file and the way out.
+template <typename Check>
+void checkFile(const std::string& path, Check check) {
+  try {
+    check();
+  } catch (const Error& error) {
+    if (error.code() != "STATE_CORRUPT") throw;
+    throw Error("STATE_CORRUPT", std::string(error.what()) + " (" + path +
+                                     ": once no process uses the devices, delete it to start afresh)");
+  }
 }
 
 // The header bytes of the open file, and its size.
@@ -113,14 +127,14 @@ Mapping openForUpdate(const std::string& dir) {
     if (ftruncate(m.fd_, sizeof(State)) != 0) sysFail(errno, "size", path);
     fchmod(m.fd_, 0660);  // open() obeys the umask; fails harmlessly if not ours
   } else {
-    checkHeader(&header, size);
+    checkFile(path, [&] { checkHeader(&header, size); });
   }
   m.state_ = mapState(m.fd_, true, path);
   if (fresh) {
     initialize(*m.state_);
   } else {
     repair(*m.state_);
-    validate(*m.state_);
+    checkFile(path, [&] { validate(*m.state_); });
   }
   unlockByte(m.fd_, lockAt::kTable);
   return m;
@@ -131,14 +145,14 @@ Mapping openForRead(const std::string& dir) {
   Mapping m;
   m.fd_ = openStateFile(path, O_RDONLY);
   if (m.fd_ < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return m;
+    if (errno == ENOENT) return m;  // no process has used the devices yet
     sysFail(errno, "open", path);
   }
   lockByte(m.fd_, lockAt::kTable, LockType::Shared, true);
   Header header;
   size_t size = readHeader(m.fd_, path, header);
   if (uninitialized(&header, size)) return Mapping();
-  checkHeader(&header, size);
+  checkFile(path, [&] { checkHeader(&header, size); });
   m.state_ = mapState(m.fd_, false, path);
   return m;
 }
