@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,6 +68,8 @@ size_t elementSize(napi_typedarray_type type) {
       return 1;
   }
 }
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 
 constexpr napi_type_tag kPlanTag = {0x696e616363656c00, 0x706c616e00000001};
 
@@ -212,25 +215,44 @@ class Addon : public Napi::Addon<Addon> {
     });
   }
 
+  // alloc(bytes) -> an ArrayBuffer over a new block.
   Napi::Value Alloc(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      const double bytes = info[0].As<Napi::Number>().DoubleValue();
+      const double bytes = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+      if (!(bytes >= 0 && bytes <= kMaxSafeInteger && std::floor(bytes) == bytes)) {
+        throw inaccel::Error("BAD_ARGUMENT", "alloc takes a whole number of bytes");
+      }
       inaccel::opencl::installPinnedAllocator();
       auto* holder = new Holder{std::make_shared<inaccel::Block>(static_cast<size_t>(bytes))};
       void* data = holder->block->data();
+      // Through the C API: past buffer.constants.MAX_LENGTH bytes (2^32 on
+      // Node < 22) Node runs the finalizer with `holder` at once and fails,
+      // and node-addon-api's ArrayBuffer::New then frees its own finalizer
+      // data a second time.
+      napi_value buffer;
+      if (napi_create_external_arraybuffer(env, data, holder->block->size(), finalizeBlock, holder, &buffer) != napi_ok) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+        throw inaccel::Error("BAD_ARGUMENT", "Node.js cannot make an ArrayBuffer of " +
+                                                 std::to_string(static_cast<uint64_t>(bytes)) + " bytes over native memory");
+      }
       blocks_[data] = holder;
-      return Napi::ArrayBuffer::New(
-          env, data, holder->block->size(),
-          [](Napi::Env env, void* data, Holder* holder) {
-            auto& blocks = env.GetInstanceData<Addon>()->blocks_;
-            auto found = blocks.find(data);
-            if (found != blocks.end() && found->second == holder) blocks.erase(found);
-            if (holder->block) holder->block->markReleased();
-            delete holder;
-          },
-          holder);
+      return Napi::Value(env, buffer);
     });
+  }
+
+  // An alloc()ed ArrayBuffer was collected (or failed to be made).
+  static void finalizeBlock(napi_env env, void* data, void* hint) {
+    auto* holder = static_cast<Holder*>(hint);
+    void* addon = nullptr;
+    if (napi_get_instance_data(env, &addon) == napi_ok && addon) {
+      auto& blocks = static_cast<Addon*>(addon)->blocks_;
+      auto found = blocks.find(data);
+      if (found != blocks.end() && found->second == holder) blocks.erase(found);
+    }
+    if (holder->block) holder->block->markReleased();
+    delete holder;
   }
 
   // release(arrayBuffer) -> true if it was alloc()ed and is now freed.

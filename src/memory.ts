@@ -1,3 +1,4 @@
+import { constants } from "node:buffer";
 import { InaccelError } from "./errors";
 import { native } from "./native";
 
@@ -20,13 +21,19 @@ const released = new WeakSet<ArrayBuffer>();
  * const a = inaccel.alloc(Float32Array, 1024);
  */
 export function alloc<T extends ArrayBufferView>(Ctor: TypedArrayConstructor<T>, length: number): T {
-  if (typeof Ctor !== "function" || typeof Ctor.BYTES_PER_ELEMENT !== "number") {
+  if (typeof Ctor !== "function" || !Number.isSafeInteger(Ctor.BYTES_PER_ELEMENT) || Ctor.BYTES_PER_ELEMENT <= 0) {
     throw new InaccelError("BAD_ARGUMENT", "alloc expects a typed array constructor such as Float32Array");
   }
   if (!Number.isSafeInteger(length) || length < 0) {
     throw new InaccelError("BAD_ARGUMENT", `alloc length must be a non-negative integer, got ${String(length)}`);
   }
-  const buffer = native().alloc(length * Ctor.BYTES_PER_ELEMENT);
+  const bytes = length * Ctor.BYTES_PER_ELEMENT;
+  // Node-API wraps native memory in an ArrayBuffer of at most this many
+  // bytes (2^32 before Node.js 22).
+  if (bytes > constants.MAX_LENGTH) {
+    throw new InaccelError("BAD_ARGUMENT", `alloc of ${bytes} bytes is more than this Node.js wraps (buffer.constants.MAX_LENGTH, ${constants.MAX_LENGTH})`);
+  }
+  const buffer = native().alloc(bytes);
   return new Ctor(buffer, 0, length);
 }
 
