@@ -1,5 +1,5 @@
 import { constants } from "node:buffer";
-import { InaccelError } from "./errors";
+import { InaccelError, fromNative } from "./errors";
 import { native } from "./native";
 
 /** Any typed-array constructor `alloc` accepts. */
@@ -10,6 +10,8 @@ export type TypedArrayConstructor<T extends ArrayBufferView> = {
 };
 
 const released = new WeakSet<ArrayBuffer>();
+// alloc()s of no bytes: no native memory, nothing to free, releasable all the same.
+const empty = new WeakSet<ArrayBuffer>();
 
 /**
  * Allocates a typed array over page-aligned (4096-byte) native memory that
@@ -19,6 +21,10 @@ const released = new WeakSet<ArrayBuffer>();
  *
  * @example
  * const a = inaccel.alloc(Float32Array, 1024);
+ *
+ * @throws InaccelError `BAD_ARGUMENT` for a length or constructor it cannot
+ * allocate for (more bytes than `buffer.constants.MAX_LENGTH` included),
+ * `DEVICE_ERROR` when the host memory cannot be had.
  */
 export function alloc<T extends ArrayBufferView>(Ctor: TypedArrayConstructor<T>, length: number): T {
   if (typeof Ctor !== "function" || !Number.isSafeInteger(Ctor.BYTES_PER_ELEMENT) || Ctor.BYTES_PER_ELEMENT <= 0) {
@@ -33,8 +39,23 @@ export function alloc<T extends ArrayBufferView>(Ctor: TypedArrayConstructor<T>,
   if (bytes > constants.MAX_LENGTH) {
     throw new InaccelError("BAD_ARGUMENT", `alloc of ${bytes} bytes is more than this Node.js wraps (buffer.constants.MAX_LENGTH, ${constants.MAX_LENGTH})`);
   }
-  const buffer = native().alloc(bytes);
-  return new Ctor(buffer, 0, length);
+  let buffer: ArrayBuffer;
+  if (bytes === 0) {
+    buffer = new ArrayBuffer(0);
+    empty.add(buffer);
+  } else {
+    try {
+      buffer = native().alloc(bytes);
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+  try {
+    return new Ctor(buffer, 0, length);
+  } catch (cause) {
+    release(new Uint8Array(buffer));
+    throw new InaccelError("BAD_ARGUMENT", `alloc expects a typed array constructor such as Float32Array: ${Ctor.name} cannot view its memory`, { cause });
+  }
 }
 
 /**
@@ -43,11 +64,15 @@ export function alloc<T extends ArrayBufferView>(Ctor: TypedArrayConstructor<T>,
  * `RELEASED`. Requests already in flight keep the memory until they finish.
  *
  * @returns false when the array was not allocated by {@link alloc} or was released already.
+ * @throws InaccelError `BAD_ARGUMENT` when `array` is not a typed array or DataView.
  */
 export function release(array: ArrayBufferView): boolean {
+  if (!ArrayBuffer.isView(array)) {
+    throw new InaccelError("BAD_ARGUMENT", `release takes an array from alloc, got ${array === null ? "null" : typeof array}`);
+  }
   const buffer = array.buffer;
   if (!(buffer instanceof ArrayBuffer) || released.has(buffer)) return false;
-  const freed = native().release(buffer);
+  const freed = empty.has(buffer) || native().release(buffer);
   if (freed) released.add(buffer);
   return freed;
 }

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { constants } from "node:buffer";
+import { spawnSync } from "node:child_process";
 import * as inaccel from "../src/index";
-import { runChild } from "./helpers/child";
+import { ROOT, runChild } from "./helpers/child";
 
 function failure(call: () => unknown): inaccel.InaccelError {
   try {
@@ -62,6 +63,61 @@ describe("alloc and release", () => {
         static override readonly BYTES_PER_ELEMENT = size;
       };
       expect(failure(() => inaccel.alloc(Ctor, 1)).code).to.equal("BAD_ARGUMENT");
+    }
+  });
+
+  it("DEVICE_ERROR, an InaccelError, when the host memory cannot be had", () => {
+    // 2 GiB of address space in all: too little for a 2 GiB array.
+    // --jitless: no WebAssembly, whose reservations (tsx's) need more.
+    const script = `const inaccel = require("./src/index");
+      try {
+        inaccel.alloc(Uint8Array, 2 ** 31);
+        console.log("made");
+      } catch (e) {
+        console.log(e.code, e instanceof inaccel.InaccelError, e.message);
+      }`;
+    const child = spawnSync("bash", ["-c", `ulimit -v ${2 ** 21} && exec "$0" --jitless --require tsx/cjs -e "$1"`, process.execPath, script], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(child.status, child.stderr).to.equal(0);
+    expect(child.stdout.trim()).to.equal("DEVICE_ERROR true DEVICE_ERROR: out of host memory");
+  });
+
+  it("BAD_ARGUMENT for a constructor that cannot view the memory", () => {
+    const Ctor = class {
+      static readonly BYTES_PER_ELEMENT = 4;
+      readonly byteLength = 0;
+      constructor() {
+        throw new RangeError("no view");
+      }
+    } as unknown as inaccel.TypedArrayConstructor<Float32Array>;
+    const error = failure(() => inaccel.alloc(Ctor, 4));
+    expect(error.code).to.equal("BAD_ARGUMENT");
+    expect(error.cause).to.be.instanceOf(RangeError);
+  });
+
+  it("release: BAD_ARGUMENT for what is not an array, false for an array not from alloc", () => {
+    for (const value of [null, undefined, 42, {}, "a"]) {
+      const error = failure(() => inaccel.release(value as unknown as Float32Array));
+      expect(error.code).to.equal("BAD_ARGUMENT");
+      expect(error.message).to.contain("release takes an array from alloc");
+    }
+    expect(inaccel.release(new Float32Array(4))).to.equal(false);
+    expect(inaccel.release(new Float32Array(new SharedArrayBuffer(16)))).to.equal(false);
+  });
+
+  it("an empty alloc is released once, then submits as RELEASED", async () => {
+    const empty = inaccel.alloc(Float32Array, 0);
+    expect(empty.length).to.equal(0);
+    expect(inaccel.release(empty)).to.equal(true);
+    expect(inaccel.release(empty)).to.equal(false);
+    const a = inaccel.alloc(Float32Array, 4);
+    try {
+      await inaccel.submit(inaccel.request("vector.addition").arg(empty).arg(a).arg(a).arg(0));
+      expect.fail("expected a rejection");
+    } catch (error) {
+      expect((error as inaccel.InaccelError).code).to.equal("RELEASED");
     }
   });
 });
