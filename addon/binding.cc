@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -237,7 +240,7 @@ class Addon : public Napi::Addon<Addon> {
         throw inaccel::Error("BAD_ARGUMENT", "Node.js cannot make an ArrayBuffer of " +
                                                  std::to_string(static_cast<uint64_t>(bytes)) + " bytes over native memory");
       }
-      blocks_[data] = holder;
+      blocks_[address(data)] = holder;
       return Napi::Value(env, buffer);
     });
   }
@@ -248,18 +251,28 @@ class Addon : public Napi::Addon<Addon> {
     void* addon = nullptr;
     if (napi_get_instance_data(env, &addon) == napi_ok && addon) {
       auto& blocks = static_cast<Addon*>(addon)->blocks_;
-      auto found = blocks.find(data);
+      auto found = blocks.find(address(data));
       if (found != blocks.end() && found->second == holder) blocks.erase(found);
     }
     if (holder->block) holder->block->markReleased();
     delete holder;
   }
 
+  static uintptr_t address(const void* data) { return reinterpret_cast<uintptr_t>(data); }
+
+  // The alloc()ed block [data, data + bytes) lies in, or nullptr.
+  Holder* holderOf(const void* data, size_t bytes) const {
+    auto after = blocks_.upper_bound(address(data));
+    if (after == blocks_.begin()) return nullptr;
+    const auto& [start, holder] = *std::prev(after);
+    return address(data) + bytes <= start + holder->block->size() ? holder : nullptr;
+  }
+
   // release(arrayBuffer) -> true if it was alloc()ed and is now freed.
   Napi::Value Release(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
-    auto found = blocks_.find(buffer.Data());
+    auto found = blocks_.find(address(buffer.Data()));
     if (found == blocks_.end()) return Napi::Boolean::New(env, false);
     Holder* holder = found->second;
     blocks_.erase(found);
@@ -342,9 +355,9 @@ class Addon : public Napi::Addon<Addon> {
         // accessors would each ask again (this is the per-request path).
         napi_value value = info[kFirstArg + i];
         napi_typedarray_type type;
-        size_t length = 0, byteOffset = 0;
+        size_t length = 0;
         void* data = nullptr;
-        if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, &byteOffset) != napi_ok) {
+        if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) {
           throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is not typed");
         }
         const size_t elementBytes = elementSize(type);
@@ -359,11 +372,9 @@ class Addon : public Napi::Addon<Addon> {
           arg.bytes = length * elementBytes;
           arg.elementBytes = elementBytes;
           arg.access = params[i].access;
-          // Only a view of a whole block can be handed over as the block.
-          if (byteOffset == 0) {
-            auto found = blocks_.find(data);
-            if (found != blocks_.end()) arg.block = found->second->block;
-          }
+          // A view anywhere in an alloc()ed block holds the block until
+          // the request is done, however early JS releases it.
+          if (Holder* holder = holderOf(data, arg.bytes)) arg.block = holder->block;
         }
       }
       auto pending = std::make_unique<Pending>(
@@ -602,7 +613,7 @@ class Addon : public Napi::Addon<Addon> {
 
   inaccel::Discovery discovered_;
   std::unique_ptr<inaccel::Engine> engine_;
-  std::unordered_map<void*, Holder*> blocks_;
+  std::map<uintptr_t, Holder*> blocks_;  // alloc()ed blocks by start address
   Napi::ThreadSafeFunction completions_;
   Napi::FunctionReference settle_;          // the JS side's settle callback
   Napi::Reference<Napi::ArrayBuffer> recordsBuffer_;  // the records it reads,

@@ -61,7 +61,8 @@ export function alloc<T extends ArrayBufferView>(Ctor: TypedArrayConstructor<T>,
 /**
  * Frees memory from {@link alloc} now instead of at garbage collection. The
  * array becomes empty (detached); submitting it afterwards fails with
- * `RELEASED`. Requests already in flight keep the memory until they finish.
+ * `RELEASED`. Requests already in flight keep the memory until they finish,
+ * those given any view of it (a `subarray` at an offset too).
  *
  * @returns false when the array was not allocated by {@link alloc} or was released already.
  * @throws InaccelError `BAD_ARGUMENT` when `array` is not a typed array or DataView.

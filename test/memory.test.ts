@@ -120,4 +120,48 @@ describe("alloc and release", () => {
       expect((error as inaccel.InaccelError).code).to.equal("RELEASED");
     }
   });
+
+  // Views that do not start at their block's start (a subarray at an
+  // offset): released right after submit, the block must stay the
+  // request's; else its memory is freed, handed to the arrays allocated
+  // next, and the device reads and writes those.
+  it("a request in flight holds the block of views at an offset into it", async () => {
+    const n = 1 << 16;
+    const k = 1024 + 3;
+    const others = () => Array.from({ length: 8 }, () => inaccel.alloc(Float32Array, k + 2 * n).fill(7));
+    const untouched = (arrays: Float32Array[]) => arrays.every((o) => o.every((x) => x === 7));
+
+    // Inputs at an offset, released.
+    const inputs = inaccel.alloc(Float32Array, k + 2 * n);
+    const a = inputs.subarray(k, k + n).map((_, i) => i);
+    const b = inputs.subarray(k + n).fill(1);
+    const out = inaccel.alloc(Float32Array, k + n);
+    const c = out.subarray(k);
+    let done = inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
+    expect(inaccel.release(inputs)).to.equal(true);
+    let filled = others();
+    await done;
+    expect(c.every((x, i) => x === i + 1)).to.equal(true);
+    expect(untouched(filled)).to.equal(true);
+
+    // The output at an offset, released.
+    const more = inaccel.alloc(Float32Array, 2 * n).fill(2);
+    done = inaccel.submit(inaccel.request("vector.addition").arg(more.subarray(0, n)).arg(more.subarray(n)).arg(out.subarray(k)).arg(n));
+    expect(inaccel.release(out)).to.equal(true);
+    filled = others();
+    await done;
+    expect(untouched(filled)).to.equal(true);
+  });
+
+  it("a view at an offset into an alloc()ed block passes its own elements, not the block's first", async () => {
+    const n = 4096;
+    const base = inaccel.alloc(Float32Array, 3 * n + 5);
+    const a = base.subarray(5, 5 + n).map((_, i) => i);
+    const b = base.subarray(5 + n, 5 + 2 * n).fill(10);
+    const c = base.subarray(5 + 2 * n);
+    await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n));
+    expect(c.every((x, i) => x === i + 10)).to.equal(true);
+    expect(base.subarray(0, 5).every((x) => x === 0)).to.equal(true);
+    expect(a.every((x, i) => x === i)).to.equal(true);
+  });
 });

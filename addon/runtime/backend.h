@@ -63,8 +63,9 @@ struct Arg {
   size_t elementBytes = 1;  // of the host array's elements
   Access access = Access::ReadWrite;
   int memoryBank = -1;  // -1: backend's choice
-  // Set when the host memory came from inaccel.alloc(): page-aligned, and
-  // kept alive by this reference for as long as the backend holds it.
+  // Set when the host memory lies in a block from inaccel.alloc(), which
+  // this reference keeps alive for as long as the backend holds it. `host`
+  // may be anywhere in it: only block->data() is page-aligned.
   BlockPtr block;
   // Scalar: the value's bytes exactly as the kernel's type lays them out.
   ScalarBytes scalar;

@@ -44,8 +44,11 @@ class OpenclDevice : public Device {
   // Sets every argument of `kernel`: scalars' bytes, buffers' device memory.
   static void setArgs(cl_kernel kernel, const std::vector<Arg>& args,
                       const std::vector<cl_mem>& memory);
-  // alloc()ed host memory the device uses where it lies (unified memory).
-  bool inPlace(const Arg& arg) const { return arg.block && unifiedMemory_; }
+  // alloc()ed host memory the device uses where it lies (unified memory):
+  // a view from the block's start, as the wrapped buffer starts there.
+  bool inPlace(const Arg& arg) const {
+    return arg.block && arg.host == arg.block->data() && unifiedMemory_;
+  }
   // Whether `arg` moves through device memory this backend lays out as it
   // likes (staged, chunked, on any queue): on a device that stages, neither
   // used in place nor in a memory bank.
