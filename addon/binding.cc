@@ -268,6 +268,15 @@ class Addon : public Napi::Addon<Addon> {
     return address(data) + bytes <= start + holder->block->size() ? holder : nullptr;
   }
 
+  // Whether `buffer` is a resizable ArrayBuffer: one that may shrink while
+  // a request uses its memory. A SharedArrayBuffer (no `resizable`) only grows.
+  static bool resizable(napi_env env, napi_value buffer) {
+    napi_value value;
+    bool result = false;
+    return napi_get_named_property(env, buffer, "resizable", &value) == napi_ok &&
+           napi_get_value_bool(env, value, &result) == napi_ok && result;
+  }
+
   // release(arrayBuffer) -> true if it was alloc()ed and is now freed.
   Napi::Value Release(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -357,7 +366,8 @@ class Addon : public Napi::Addon<Addon> {
         napi_typedarray_type type;
         size_t length = 0;
         void* data = nullptr;
-        if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) {
+        napi_value buffer;  // at no extra cost: the data pointer needs it
+        if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, nullptr) != napi_ok) {
           throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is not typed");
         }
         const size_t elementBytes = elementSize(type);
@@ -374,7 +384,12 @@ class Addon : public Napi::Addon<Addon> {
           arg.access = params[i].access;
           // A view anywhere in an alloc()ed block holds the block until
           // the request is done, however early JS releases it.
-          if (Holder* holder = holderOf(data, arg.bytes)) arg.block = holder->block;
+          if (Holder* holder = holderOf(data, arg.bytes)) {
+            arg.block = holder->block;
+          } else if (resizable(env, buffer)) {
+            throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " of " + plan->accelerator +
+                                                     " is over a resizable ArrayBuffer, which could shrink under the request");
+          }
         }
       }
       auto pending = std::make_unique<Pending>(

@@ -51,6 +51,13 @@ const ACCESS = { r: 0, w: 1, rw: 2 } as const;
  * every output is back in its host array. Many requests may be in flight at
  * once; the JS thread never waits on a device.
  *
+ * A buffer argument over a resizable ArrayBuffer is refused (`BAD_ARGUMENT`):
+ * it could shrink under the request. While a request is in flight, its
+ * arguments' ArrayBuffers must not be transferred (`postMessage`,
+ * `structuredClone` with `transfer`): nothing can prevent it, and the device
+ * then reads and writes memory the new owner holds and may free (see
+ * docs/api.md).
+ *
  * @throws InaccelError `UNKNOWN_ACCELERATOR`, `BAD_ARGUMENT`, `RELEASED`, `NO_DEVICE`,
  * `NO_RUNTIME`, `DEVICE_BUSY`, `DEVICE_ERROR`, `ABORTED`, or what opening the devices
  * throws (see `devices()`), as a rejected promise.

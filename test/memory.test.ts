@@ -165,3 +165,42 @@ describe("alloc and release", () => {
     expect(a.every((x, i) => x === i)).to.equal(true);
   });
 });
+
+// Resizable buffers are ES2024, newer than this package's lib.
+type Sized = { maxByteLength: number };
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (bytes: number, options: Sized) => ArrayBuffer;
+const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (bytes: number, options: Sized) => SharedArrayBuffer & { grow(bytes: number): void };
+
+describe("argument memory", () => {
+  const n = 1 << 16;
+
+  // Shrunk while its request was in flight, such an array crashed the
+  // process (the device read and wrote memory given back).
+  it("BAD_ARGUMENT for an array over a resizable ArrayBuffer, fixed-length or length-tracking", async () => {
+    const b = new Float32Array(n);
+    const c = new Float32Array(n);
+    const resizable = new ResizableArrayBuffer(4 * n, { maxByteLength: 8 * n });
+    for (const a of [new Float32Array(resizable, 0, n), new Float32Array(resizable)]) {
+      for (const args of [[a, b, c], [b, b, a]]) {
+        try {
+          await inaccel.submit(inaccel.request("vector.addition").arg(args[0]).arg(args[1]).arg(args[2]).arg(n));
+          expect.fail("expected a rejection");
+        } catch (error) {
+          expect(error).to.be.instanceOf(inaccel.InaccelError);
+          expect((error as inaccel.InaccelError).code).to.equal("BAD_ARGUMENT");
+          expect((error as inaccel.InaccelError).message).to.contain("resizable ArrayBuffer");
+        }
+      }
+    }
+  });
+
+  it("an array over a growable SharedArrayBuffer runs, grown while in flight", async () => {
+    const shared = new GrowableSharedArrayBuffer(4 * n, { maxByteLength: 8 * n });
+    const a = new Float32Array(shared, 0, n).map((_, i) => i);
+    const c = new Float32Array(n);
+    const done = inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(c).arg(n));
+    shared.grow(8 * n);
+    await done;
+    expect(c.every((x, i) => x === 2 * i)).to.equal(true);
+  });
+});
