@@ -81,14 +81,14 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
       }
     }
     const plans = planFor(req.accelerator, options.device);
-    let prepared = plans[0]!;
+    let prepared = plans.groups[plans.last]!;
     let args: ArrayBufferView[];
     try {
       args = typeArguments(req.accelerator, prepared.first.arguments, values);
     } catch (error) {
-      const other = plans.length > 1 ? otherSignature(req.accelerator, plans, values) : undefined;
-      if (!other) throw error;
-      prepared = other;
+      if (plans.groups.length === 1) throw error;
+      plans.last = otherSignature(req.accelerator, plans, values, error);
+      prepared = plans.groups[plans.last]!;
       args = typeArguments(req.accelerator, prepared.first.arguments, values);
     }
     const { plan, first, workSize } = prepared;
@@ -116,26 +116,36 @@ interface Prepared {
  */
 type WorkSize = number | Expression | undefined;
 
-// Versions of an accelerator on different devices may differ in
-// signature (a newer one for some platform only): a request the first
-// signature refuses runs where another takes its arguments, if one does.
-function otherSignature(accelerator: string, plans: readonly Prepared[], values: readonly ArgValue[]): Prepared | undefined {
-  return plans.slice(1).find((prepared) => {
+/** An accelerator's candidates as native plans, one per signature. */
+interface Plans {
+  readonly groups: readonly Prepared[];
+  /** The group tried first: the one that took the last request. */
+  last: number;
+}
+
+// Versions of an accelerator on different devices may differ in signature
+// (a newer one for some platform only): a request the signature tried
+// first refuses runs where another takes its arguments. One that none
+// takes is refused as the first device's kernel refuses it.
+function otherSignature(accelerator: string, plans: Plans, values: readonly ArgValue[], refused: unknown): number {
+  for (let i = 0; i < plans.groups.length; i++) {
+    if (i === plans.last) continue;
     try {
-      typeArguments(accelerator, prepared.first.arguments, values);
-      return true;
-    } catch {
-      return false;
+      typeArguments(accelerator, plans.groups[i]!.first.arguments, values);
+      return i;
+    } catch (error) {
+      if (i === 0) refused = error;
     }
-  });
+  }
+  throw refused;
 }
 
 // Native plans by repository answer (kept while the repository reuses that
 // answer) and then by the device asked for: made once, not per request.
-const prepared = new WeakMap<ReadonlyMap<number, ResolvedKernel>, Map<number | undefined, Prepared[]>>();
+const prepared = new WeakMap<ReadonlyMap<number, ResolvedKernel>, Map<number | undefined, Plans>>();
 
 /** The plans of an accelerator's candidates (on `device` only, if given), one per signature. */
-function planFor(accelerator: string, device: number | undefined): Prepared[] {
+function planFor(accelerator: string, device: number | undefined): Plans {
   const rt = runtime();
   const fitting = repository.candidates(accelerator, rt.devices);
   let byDevice = prepared.get(fitting);
@@ -160,15 +170,20 @@ function planFor(accelerator: string, device: number | undefined): Prepared[] {
     const key = signature(entry[1]);
     bySignature.set(key, [...(bySignature.get(key) ?? []), entry]);
   }
-  const made = [...bySignature.values()].map((group) => prepare(accelerator, group));
+  const made = { groups: [...bySignature.values()].map((group) => prepare(accelerator, group)), last: 0 };
   byDevice.set(device, made);
   return made;
 }
 
-// What typing a request's arguments and sizing its launch read of a kernel.
+// What typing a request's arguments, sizing its launch and moving its
+// buffers read of a kernel. Argument names count only as positions: a
+// version that renames one has the same signature.
 function signature(kernel: ResolvedKernel): string {
-  return JSON.stringify([kernel.workSize ?? null,
-    kernel.arguments.map((a) => [a.name, a.pointer, a.element, a.access, a.length ?? null])]);
+  const names = kernel.arguments.map((a) => a.name);
+  const positional = (text: string | undefined): string | null =>
+    text === undefined ? null : text.replace(/[A-Za-z_][A-Za-z0-9_]*/g, (name) => `$${names.indexOf(name)}`);
+  return JSON.stringify([positional(kernel.workSize),
+    kernel.arguments.map((a) => [a.pointer, a.element, a.access, positional(a.length)])]);
 }
 
 function prepare(accelerator: string, kernels: readonly [number, ResolvedKernel][]): Prepared {
