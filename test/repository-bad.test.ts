@@ -230,6 +230,18 @@ describe("repository: bad input is refused and leaves the repository as it was",
     }
   });
 
+  it("an abort that comes while the install hashes and copies stops it before it commits", async () => {
+    const root = tempDir();
+    const repo = new Repository({ root, system: [] });
+    const controller = new AbortController();
+    // Runs at the install's first chance: a local folder's install has none
+    // before its synchronous hashing and copying are done.
+    setImmediate(() => controller.abort(new Error("Ctrl-C")));
+    await expectError(() => repo.install(path.join(FIXTURES, "scale"), { signal: controller.signal }), "ABORTED", /scale was aborted$/);
+    expect(fs.readdirSync(root)).to.deep.equal([]);
+    expect((await repo.install(path.join(FIXTURES, "scale"))).installed).to.equal(true);
+  });
+
   it("names a bad file of an archive inside the archive", async () => {
     const dir = copyFixture("scale");
     fs.rmSync(path.join(dir, "scale.cl"));

@@ -67,9 +67,13 @@ export async function installBitstream(source: string, root: string, limits: Lim
       dir = bitstreamFolder(unpacked, source);
     }
     const copy = copyFolder(readFolder(dir, { verify: true, limits }), path.join(staging, "bitstream"));
-    goOn();
     // Hash the copy, not only the original: what is installed is what was checked.
-    return commit(readFolder(copy, { verify: true, limits }), root, limits);
+    const checked = readFolder(copy, { verify: true, limits });
+    // Hashing and copying run synchronously: an abort that came meanwhile
+    // (Ctrl-C's handler among them) runs now, before anything is committed.
+    await new Promise((resolve) => setImmediate(resolve));
+    goOn();
+    return commit(checked, root, limits);
   } catch (error) {
     throw inArchive(error, unpacked, source);
   } finally {
