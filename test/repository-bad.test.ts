@@ -242,6 +242,14 @@ describe("repository: bad input is refused and leaves the repository as it was",
     expect((await repo.install(path.join(FIXTURES, "scale"))).installed).to.equal(true);
   });
 
+  it("refuses limits that are not positive integers, or that it does not know", async () => {
+    for (const limits of [{ stallMs: Infinity }, { stallMs: 2 ** 31 }, { totalBytes: 0 }, { archiveEntries: 1.5 }, { metadataBytes: -1 }]) {
+      await expectError(() => new Repository({ limits }), "BAD_ARGUMENT", /^BAD_ARGUMENT: limits\.\w+ is an integer from 1 to \d+, got /);
+    }
+    await expectError(() => new Repository({ limits: { stall: 5 } as never }), "BAD_ARGUMENT", /no repository limit "stall"/);
+    expect(() => new Repository({ limits: { stallMs: undefined, totalBytes: 10 } })).to.not.throw();
+  });
+
   it("names a bad file of an archive inside the archive", async () => {
     const dir = copyFixture("scale");
     fs.rmSync(path.join(dir, "scale.cl"));

@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Device } from "../device";
 import { installBitstream } from "./install";
-import { DEFAULT_LIMITS, type Limits } from "./limits";
+import { limitsWith, type Limits } from "./limits";
 import { kernelCandidates, resolveKernel } from "./resolve";
 import { contents, removeBitstreams, summarize, verifyAll, type Entry, type RepositoryDir } from "./store";
 import type { BitstreamSummary, InstallOptions, InstallResult, ResolvedKernel, UnreadableFolder, VerifyResult } from "./types";
@@ -53,10 +53,13 @@ export class Repository {
     kernels: ReadonlyMap<number, ResolvedKernel>;
   }>();
 
-  /** Options left out follow the environment variables at each call. */
+  /**
+   * Options left out follow the environment variables at each call.
+   * @throws InaccelError `BAD_ARGUMENT` for a limit that is not a positive integer.
+   */
   constructor(options: RepositoryOptions = {}) {
     this.options = options;
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.limits = limitsWith(options.limits);
   }
 
   /** The writable repository folder. */
