@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { Device } from "./device";
 import { InaccelError } from "./errors";
@@ -69,9 +70,17 @@ function validator(): ValidateFunction<HostConfig> {
 /** Default directory where sharing processes meet (see docs/arbiter.md). */
 export const DEFAULT_STATE_DIR = "/dev/shm/inaccel";
 
-/** The state directory: `INACCEL_STATE_DIR`, else the host config's, else {@link DEFAULT_STATE_DIR}. */
+/**
+ * The state directory: `INACCEL_STATE_DIR`, else the host config's, else
+ * {@link DEFAULT_STATE_DIR}. Absolute, as the config's must be: a relative
+ * one would differ with each process's working directory (CONFIG_INVALID).
+ */
 export function stateDirectory(config: HostConfig = readHostConfig()): string {
-  return process.env.INACCEL_STATE_DIR || config.stateDir || DEFAULT_STATE_DIR;
+  const fromEnv = process.env.INACCEL_STATE_DIR;
+  if (fromEnv && !path.isAbsolute(fromEnv)) {
+    throw new InaccelError("CONFIG_INVALID", `INACCEL_STATE_DIR must be an absolute path, got "${fromEnv}"`);
+  }
+  return fromEnv || config.stateDir || DEFAULT_STATE_DIR;
 }
 
 /** Default path of the host configuration file. */

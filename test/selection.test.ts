@@ -61,6 +61,8 @@ describe("host configuration", () => {
       expect(stateDirectory({})).to.equal("/dev/shm/inaccel");
       process.env.INACCEL_STATE_DIR = "/y";
       expect(stateDirectory({ stateDir: "/x" })).to.equal("/y");
+      process.env.INACCEL_STATE_DIR = "y";
+      expect(() => stateDirectory({})).to.throw(InaccelError, 'INACCEL_STATE_DIR must be an absolute path, got "y"').with.property("code", "CONFIG_INVALID");
     } finally {
       process.env.INACCEL_STATE_DIR = saved;
     }
