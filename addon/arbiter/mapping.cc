@@ -45,6 +45,8 @@ int openStateFile(const std::string& path, int flags) {
     close(fd);
     throw Error("STATE_CORRUPT", "arbiter: " + path + " is not a file");
   }
+  // A regular file: reads may block as usual from here on.
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
 }
 

@@ -86,9 +86,12 @@ Card::Placed Card::place(int bank, const Arg& arg) {
   if (arg.bytes == 0 || arg.host == nullptr) throw Error("BAD_ARGUMENT", "empty buffer argument");
   const auto* host = static_cast<const char*>(arg.host);
   const auto* base = arg.block ? static_cast<const char*>(arg.block->data()) : nullptr;
+  // alloc()ed memory, the view at a whole page of its block (a sub-buffer
+  // elsewhere may not be aligned as the card's DMA needs): the card DMAs
+  // the request's own pages, no copy.
   if (base != nullptr && host >= base && arg.bytes <= arg.block->size() &&
-      static_cast<size_t>(host - base) <= arg.block->size() - arg.bytes) {
-    // alloc()ed memory: the card DMAs the request's own pages, no copy.
+      static_cast<size_t>(host - base) <= arg.block->size() - arg.bytes &&
+      static_cast<size_t>(host - base) % Block::kAlignment == 0) {
     xrt::bo whole = loaded_->buffers.wrap(arg.block, bank);
     const auto offset = static_cast<size_t>(host - base);
     if (offset == 0 && arg.bytes == arg.block->size()) return Placed{whole, &arg, bank, false};
