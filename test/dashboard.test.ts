@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import * as path from "node:path";
 import { expect } from "chai";
 import { chromium, type Browser, type Page } from "playwright-core";
 import * as inaccel from "../src/index";
+import { startDashboard } from "../src/insight/dashboard";
+import type { Stats } from "../src/insight/model";
 import { readStats } from "../src/stats";
 import { ROOT, runChild } from "./helpers/child";
 
@@ -107,6 +110,48 @@ describe("dashboard in headless Chromium", function () {
     const foreign = await new Promise<number | undefined>((resolve, reject) =>
       http.get(url, { headers: { Host: "attacker.example" } }, (res) => resolve(res.resume().statusCode)).on("error", reject));
     expect(foreign).to.equal(403);
+  });
+
+  it("answers odd requests with 404 and goes on serving", async () => {
+    const { hostname, port } = new URL(url);
+    // Raw, as sent: a client library would normalise these targets.
+    const status = (line: string) => new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname);
+      let answer = "";
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on("close", () => resolve(answer.split("\r\n")[0]!));
+      socket.on("error", reject);
+      socket.end(`${line} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
+    });
+    for (const line of ["GET //[", "GET //dashboard.js", "GET http://[x/events", "POST /events", "HEAD /events", "DELETE /"]) {
+      expect(await status(line), line).to.equal("HTTP/1.1 404 Not Found");
+    }
+    expect((await fetch(url)).status).to.equal(200);
+  });
+
+  it("drops an /events client that stops reading, before its backlog grows past the bound", async () => {
+    // Samples of about 1 MiB each: the socket's buffers fill within a few.
+    const big: Stats = { time: 0, stateDir: "x".repeat(1 << 20), devices: [], processes: [] };
+    const dashboard = await startDashboard({ port: 0, intervalMs: 20, history: 1, backlogBytes: 1 << 16, read: () => ({ ...big, time: Date.now() }) });
+    try {
+      const { hostname, port } = new URL(dashboard.url);
+      const socket = net.connect(Number(port), hostname);
+      socket.write(`GET /events HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`);
+      socket.pause();  // and never read (nor see the server let go: its side is watched)
+      const connections = () => new Promise<number>((resolve, reject) =>
+        dashboard.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+      for (const deadline = Date.now() + 5000; (await connections()) === 0 && Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await connections(), "the client connected").to.equal(1);
+      for (const deadline = Date.now() + 30000; (await connections()) > 0 && Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await connections(), "the client was kept").to.equal(0);
+      socket.destroy();
+    } finally {
+      await dashboard.close();
+    }
   });
 
   it("counts and charts requests live while two devices run them, then shows the exact totals", async () => {

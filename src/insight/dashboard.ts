@@ -26,6 +26,12 @@ export interface DashboardOptions {
   history?: number;
   /** Told of a failed read; the next one is tried at the next interval. */
   onError?: (error: unknown) => void;
+  /**
+   * Bytes of events an `/events` client may leave unread before it is
+   * dropped (default 1 MiB): one that stops reading must not grow the
+   * server without end. A page's EventSource connects again, history first.
+   */
+  backlogBytes?: number;
 }
 
 /**
@@ -36,6 +42,7 @@ export interface DashboardOptions {
  */
 export async function startDashboard(options: DashboardOptions): Promise<LocalServer> {
   const keep = options.history ?? 300;
+  const backlog = options.backlogBytes ?? 1 << 20;
   const history: Sample[] = [];
   const clients = new Set<http.ServerResponse>();
   const page = Object.fromEntries(Object.entries(FILES).map(([url, { file, type }]) =>
@@ -46,7 +53,15 @@ export async function startDashboard(options: DashboardOptions): Promise<LocalSe
       const sample = nextSample(history.at(-1), options.read());
       history.push(sample);
       if (history.length > keep) history.shift();
-      for (const client of clients) client.write(event(sample));
+      const text = event(sample);
+      for (const client of clients) {
+        if (client.writableLength > backlog) {
+          clients.delete(client);
+          client.destroy();
+        } else {
+          client.write(text);
+        }
+      }
     } catch (error) {
       options.onError?.(error);
     }
@@ -56,7 +71,7 @@ export async function startDashboard(options: DashboardOptions): Promise<LocalSe
 
   const served = await serveLocal(options.port, (req, res) => {
     const url = pathOf(req.url);
-    if (url === "/events") {
+    if (url === "/events" && req.method === "GET") {
       res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store" });
       res.write(`event: reset\ndata: {}\n\n${history.map(event).join("")}`);
       clients.add(res);

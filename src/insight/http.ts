@@ -47,7 +47,12 @@ export function serveLocal(port: number, handler: http.RequestListener): Promise
 
 const address = (server: http.Server): AddressInfo => server.address() as AddressInfo;
 
-/** The path of a request URL, without its query. */
+/**
+ * The path of a request's target, without its query, as sent: never
+ * parsed as a URL, which throws on some targets (`//[`) and reads others
+ * (`//x`) as a host. Whatever is not one of a server's own paths is a 404.
+ */
 export function pathOf(url = "/"): string {
-  return new URL(url, "http://localhost").pathname;
+  const query = url.indexOf("?");
+  return query < 0 ? url : url.slice(0, query);
 }
