@@ -39,6 +39,8 @@ const schema = {
   properties: {
     devices: {
       type: "object",
+      // An index in its usual form, or a stable key (backend/platform/name/ordinal).
+      propertyNames: { pattern: "^(?:0|[1-9][0-9]*)$|/" },
       additionalProperties: {
         type: "object",
         additionalProperties: false,
@@ -83,6 +85,9 @@ export function stateDirectory(config: HostConfig = readHostConfig()): string {
   return fromEnv || config.stateDir || DEFAULT_STATE_DIR;
 }
 
+/** Upper bound on the host configuration file's size. */
+const CONFIG_FILE_MAX = 1 << 20;
+
 /** Default path of the host configuration file. */
 export const DEFAULT_CONFIG_PATH = "/etc/inaccel/config.json";
 
@@ -90,8 +95,13 @@ export const DEFAULT_CONFIG_PATH = "/etc/inaccel/config.json";
 export function readHostConfig(file = process.env.INACCEL_CONFIG || DEFAULT_CONFIG_PATH): HostConfig {
   let text: string;
   try {
+    // Looked at first: reading a FIFO would block, and /dev/zero never end.
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw new InaccelError("CONFIG_INVALID", `${file} is not a file`);
+    if (stat.size > CONFIG_FILE_MAX) throw new InaccelError("CONFIG_INVALID", `${file} is over ${CONFIG_FILE_MAX} bytes`);
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
+    if (error instanceof InaccelError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw new InaccelError("CONFIG_INVALID", `cannot read ${file}: ${(error as Error).message}`);
   }
@@ -103,7 +113,9 @@ export function readHostConfig(file = process.env.INACCEL_CONFIG || DEFAULT_CONF
   }
   const validate = validator();
   if (!validate(parsed)) {
-    const why = (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${explain(e)}`).join("; ");
+    // A bad device name is told once, by propertyNames, not again by its pattern.
+    const errors = (validate.errors ?? []).filter((e) => e.propertyName === undefined);
+    const why = errors.map((e) => `${e.instancePath || "/"} ${explain(e)}`).join("; ");
     throw new InaccelError("CONFIG_INVALID", `${file}: ${why}`);
   }
   return parsed;
@@ -114,6 +126,9 @@ export function readHostConfig(file = process.env.INACCEL_CONFIG || DEFAULT_CONF
 function explain(error: ErrorObject): string {
   if (error.keyword === "additionalProperties") return `has an unknown field "${String(error.params.additionalProperty)}"`;
   if (error.keyword === "pattern" && error.params.pattern === "^/") return "must be an absolute path";
+  if (error.keyword === "propertyNames") {
+    return `names a device "${String(error.params.propertyName)}" by neither its index (0, 1, ...) nor its key (as \`inaccel devices\` shows it)`;
+  }
   return error.message ?? "";
 }
 
@@ -151,9 +166,11 @@ export function mayUse(config: HostConfig, device: Device, who: Identity): boole
     reserved.groups.some((group) => who.groups.includes(group) || who.gids.some((gid) => group === String(gid)));
 }
 
-// The entry for a device: by its stable key, else by its index.
+// The entry for a device: the one by its index, and over it the one by its stable key.
 function entryOf(config: HostConfig, device: Device): DeviceConfig | undefined {
-  return config.devices?.[device.key] ?? config.devices?.[String(device.id)];
+  const byIndex = config.devices?.[String(device.id)];
+  const byKey = config.devices?.[device.key];
+  return byIndex && byKey ? { ...byIndex, ...byKey } : byKey ?? byIndex;
 }
 
 /** Upper bound on what is read of the group database. */

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -75,6 +76,17 @@ describe("host configuration", () => {
       fs.writeFileSync(file, text);
       expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("code", "CONFIG_INVALID");
     }
+    // Not a file, or too big: looked at before it is read (a FIFO would block).
+    expect(() => readHostConfig("/dev/zero")).to.throw(InaccelError, "/dev/zero is not a file").with.property("code", "CONFIG_INVALID");
+    const fifo = path.join(dir(), "fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect(() => readHostConfig(fifo)).to.throw(InaccelError, `${fifo} is not a file`);
+    fs.writeFileSync(file, `{"devices":{}${" ".repeat(1 << 20)}}`);
+    expect(() => readHostConfig(file)).to.throw(InaccelError, `${file} is over 1048576 bytes`);
+    // A device named by neither an index nor a key.
+    fs.writeFileSync(file, JSON.stringify({ devices: { "00": {}, " 1": {}, "-1": {}, "0": {}, "opencl/x/y/0": {} } }));
+    expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("message")
+      .that.includes('/devices names a device "00" by neither its index').and.includes('"-1"').and.includes('" 1"').and.not.include("pattern");
     // A misspelled field is named, wherever it is.
     fs.writeFileSync(file, JSON.stringify({ stateDIR: "/x", devices: { "0": { mdoe: "exclusive" } } }));
     expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("message")
@@ -100,6 +112,10 @@ describe("host configuration", () => {
     expect(usable(who("dave", 1004, [2001], []))).to.deep.equal([1]);
     expect(usable(who("eve", 1005, [100], ["users"]))).to.deep.equal([]);
     expect(modeOf(config, host[1]!)).to.equal("exclusive");
+    // An entry by index and one by key apply together, the key's fields over the index's.
+    fs.writeFileSync(file, JSON.stringify({ devices: { "0": { users: ["nobody"], mode: "shared" }, [host[0]!.key]: { mode: "exclusive" } } }));
+    const both = readHostConfig(file);
+    expect([modeOf(both, host[0]!), reservationOf(both, host[0]!)]).to.deep.equal(["exclusive", { users: ["nobody"], groups: [] }]);
     for (const bad of [{ users: "alice" }, { users: [""] }, { groups: [-7] }, { groups: [7.5] }, { users: [true] }]) {
       fs.writeFileSync(file, JSON.stringify({ devices: { "0": bad } }));
       expect(() => readHostConfig(file)).to.throw(InaccelError).with.property("code", "CONFIG_INVALID");
