@@ -66,8 +66,14 @@ describe("inaccel bench", function () {
     expect(unchecked.status, unchecked.stderr).to.equal(0);
     expect((JSON.parse(unchecked.stdout) as { rows: Array<{ checked: boolean }> }).rows[0]!.checked).to.equal(false);
 
-    const bad = cli(["bench", "--seconds", "0"]);
-    expect(bad.status).to.not.equal(0);
-    expect(bad.stderr).to.contain("expected seconds above 0");
+    // Decimal digits only, within bounds: Number() alone would take "0x10" and " 8".
+    for (const [args, message] of [
+      [["--seconds", "0"], "expected seconds above 0"], [["--seconds", "0x10"], "expected seconds above 0"],
+      [["--inflight", " 8"], "expected an integer from 1 to 1024"], [["--inflight", "20000"], "expected an integer from 1 to 1024"],
+    ] as const) {
+      const bad = cli(["bench", ...args]);
+      expect(bad.status, args.join(" ")).to.not.equal(0);
+      expect(bad.stderr).to.contain(message);
+    }
   });
 });

@@ -145,6 +145,7 @@ describe("host configuration", () => {
     expect(listed.stdout).to.match(/│ 1 .*│ shared, for nobody-we-know\s*│/).and.match(/│ 0 .*│ shared\s*│/);
     expect((await ids({ "1": { users: [me.user] }, "0": { groups: [String(me.gids[0])] } })).stdout.trim()).to.equal("[0,1]");
     const none = await ids({ "0": { users: [] }, "1": { groups: ["no-such-group-here"] } });
+    expect(cli(["devices"], { INACCEL_CONFIG: file }).stdout).to.match(/│ 0 .*│ shared, for no one\s*│/);
     expect(none.stdout.trim()).to.equal(`NO_DEVICE: the host configuration reserves every device for other users than ${me.user}`);
   });
 });

@@ -192,7 +192,8 @@ export function register(program: Command): void {
     .option("--size <n>", "problem size (as `inaccel run`)", integer(1))
     .option("--device <id>", "measure this device only (an id of `inaccel devices`)", integer(0))
     .option("--seconds <s>", "seconds of each phase per device (default 1)", seconds)
-    .option("--inflight <n>", "requests in flight per device (default 8)", integer(1))
+    // Each request in flight has arrays of its own: bounded, so as not to exhaust the host's memory.
+    .option("--inflight <n>", "requests in flight per device, 1 to 1024 (default 8)", integer(1, 1024))
     .option("--seed <n>", "seed of the random data (default 1)", integer(0))
     .option("--no-check", "skip checking outputs against the JavaScript reference (slow for large sizes)")
     .option("--json", "print the report as JSON")

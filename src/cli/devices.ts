@@ -32,7 +32,8 @@ export function register(program: Command): void {
 // `alice, 1001, group accel`: whom a device is reserved for.
 function reserved(reservation: Reservation): string {
   const whom = [...reservation.users, ...reservation.groups.map((group) => `group ${group}`)];
-  return whom.length ? whom.join(", ") : "nobody";
+  // Not "nobody": that reads as the user of that name.
+  return whom.length ? whom.join(", ") : "no one";
 }
 
 function render(stats: Stats): string {

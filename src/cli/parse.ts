@@ -3,19 +3,22 @@ import { InvalidArgumentError } from "commander";
 import { InaccelError } from "../errors";
 import { TRIALS, type TrialMaker } from "../reference";
 
-/** A commander argument parser of integers from `min` up. */
-export const integer = (min: number) => (text: string): number => {
+/**
+ * A commander argument parser of integers from `min` (to `max`), in
+ * decimal digits only: Number() alone would take " 80" and "0x10".
+ */
+export const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (text: string): number => {
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(`expected an integer >= ${min}`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `expected an integer >= ${min}` : `expected an integer from ${min} to ${max}`);
   }
   return value;
 };
 
-/** A commander argument parser of a duration in seconds, above 0 and at most an hour. */
+/** A commander argument parser of a duration in seconds, above 0 and at most an hour, in decimal. */
 export const seconds = (text: string): number => {
   const value = Number(text);
-  if (text.trim() === "" || !(value > 0 && value <= 3600)) {
+  if (!/^\d*\.?\d+$/.test(text) || !(value > 0 && value <= 3600)) {
     throw new InvalidArgumentError("expected seconds above 0, at most 3600");
   }
   return value;

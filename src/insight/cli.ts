@@ -1,4 +1,6 @@
+import * as path from "node:path";
 import { InvalidArgumentError, Option } from "commander";
+import { integer } from "../cli/parse";
 
 /** Options the insight commands share. */
 export interface InsightOptions {
@@ -7,30 +9,27 @@ export interface InsightOptions {
 
 /** `--state-dir <dir>`: the arbiter state directory to read. */
 export function stateDirOption(): Option {
-  return new Option("--state-dir <dir>", "arbiter state directory (default: $INACCEL_STATE_DIR, else the host config's stateDir, else /dev/shm/inaccel)");
+  return new Option("--state-dir <dir>", "arbiter state directory (default: $INACCEL_STATE_DIR, else the host config's stateDir, else /dev/shm/inaccel)")
+    .argParser((text) => {
+      if (text === "") throw new InvalidArgumentError("expected a directory");
+      return path.resolve(text);
+    });
 }
 
 /** `--port <n>` on 127.0.0.1; 0 picks a free one. */
 export function portOption(defaultPort: number): Option {
   return new Option("--port <n>", "TCP port on 127.0.0.1 (0: any free port)")
     .default(defaultPort)
-    .argParser((text) => integer(text, 0, 65535, "a port"));
+    .argParser(integer(0, 65535));
 }
 
 /** `--interval <ms>` between two snapshots. */
 export function intervalOption(): Option {
   return new Option("--interval <ms>", "milliseconds between two snapshots")
     .default(1000)
-    .argParser((text) => integer(text, 50, 3600000, "an interval"));
+    .argParser(integer(50, 3600000));
 }
 
-function integer(text: string, min: number, max: number, what: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
-    throw new InvalidArgumentError(`${what} is an integer from ${min} to ${max}`);
-  }
-  return value;
-}
 
 /** Resolves on the first SIGINT or SIGTERM (then the default handling is restored). */
 export function untilSignal(): Promise<NodeJS.Signals> {
