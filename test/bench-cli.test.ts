@@ -39,6 +39,19 @@ describe("inaccel bench", function () {
     await expectError(() => benchAccelerator("vector.addition", { device: 7 }), "NO_DEVICE", /device 7 is not in use here/);
   });
 
+  it("leases an exclusive device for its run, and gives it back", () => {
+    const dir = tempDir();
+    const config = path.join(dir, "config.json");
+    fs.writeFileSync(config, JSON.stringify({ devices: { "0": { mode: "exclusive" } } }));
+    const env = { INACCEL_CONFIG: config, INACCEL_STATE_DIR: path.join(dir, "state") };
+    const run = cli(["bench", "--size", "64", "--seconds", "0.05", "--json"], env);
+    expect(run.status, run.stderr).to.equal(0);
+    const report = JSON.parse(run.stdout) as { rows: Array<{ label: string; ok: boolean }> };
+    expect(report.rows.map((row) => [row.label.split(":")[0], row.ok])).to.deep.equal([["0", true], ["1", true], ["all", true]]);
+    const listed = JSON.parse(cli(["devices", "--json"], env).stdout) as { devices: Array<{ mode: string; lessee: number | null }> };
+    expect(listed.devices.map((d) => [d.mode, d.lessee])).to.deep.equal([["exclusive", null], ["shared", null]]);
+  });
+
   it("prints a table or JSON, and exits 1 when a device computes wrong results", async () => {
     const table = cli(["bench", "--size", "64", "--seconds", "0.05"]);
     expect(table.status, table.stderr).to.equal(0);

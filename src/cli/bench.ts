@@ -2,7 +2,9 @@ import type { Command } from "commander";
 import { InaccelError } from "../errors";
 import { table } from "../insight/format";
 import { seededRandom, type Trial } from "../reference";
+import { lease, type DeviceLease } from "../lease";
 import { devices } from "../runtime";
+import { stats } from "../stats";
 import { submit, type SubmitOptions } from "../submit";
 import { integer, seconds, trialMaker } from "./parse";
 
@@ -65,8 +67,9 @@ export interface BenchReport {
  * the rate of all of them together (`inflight` per device, placed by the
  * library). After each row, one output per device is checked against the
  * JavaScript reference (unless `check` is false).
- * UNKNOWN_ACCELERATOR for an id with no reference, NO_DEVICE for a device
- * not in use; submit's errors as they come.
+ * An `exclusive` device is leased for the run (DEVICE_BUSY when another
+ * process holds it). UNKNOWN_ACCELERATOR for an id with no reference,
+ * NO_DEVICE for a device not in use; submit's errors as they come.
  */
 export async function benchAccelerator(accelerator: string, options: BenchOptions = {}): Promise<BenchReport> {
   const maker = trialMaker("bench", accelerator);
@@ -94,15 +97,26 @@ export async function benchAccelerator(accelerator: string, options: BenchOption
     };
   };
   const rows: BenchRow[] = [];
-  for (const device of measured) {
-    const on = { device: device.id };
-    const used = trials.slice(0, inflight);
-    await Promise.all(used.map((trial) => submit(trial.request, on)));  // configures the device
-    const latencyMs = await latency(first, on, phase);
-    rows.push(report(`${device.id}: ${device.name}`, [device.id], await rate(used, on, phase), latencyMs));
-  }
-  if (together > 1) {
-    rows.push(report("all", measured.map((d) => d.id), await rate(trials, {}, phase)));
+  // An exclusive device runs only under a lease: one for the run, taken
+  // without waiting (DEVICE_BUSY while another process holds it).
+  const exclusive = new Set(stats().devices.filter((d) => d.mode === "exclusive").map((d) => d.key));
+  const leases: DeviceLease[] = [];
+  try {
+    for (const device of measured) {
+      if (exclusive.has(device.key)) leases.push(await lease(device, { wait: false }));
+    }
+    for (const device of measured) {
+      const on = { device: device.id };
+      const used = trials.slice(0, inflight);
+      await Promise.all(used.map((trial) => submit(trial.request, on)));  // configures the device
+      const latencyMs = await latency(first, on, phase);
+      rows.push(report(`${device.id}: ${device.name}`, [device.id], await rate(used, on, phase), latencyMs));
+    }
+    if (together > 1) {
+      rows.push(report("all", measured.map((d) => d.id), await rate(trials, {}, phase)));
+    }
+  } finally {
+    for (const taken of leases) taken.release();
   }
   return { accelerator, shape: first.shape, bytesPerRequest, inflight, seconds: phase, rows };
 }
