@@ -380,6 +380,38 @@ describe("arbiter: processes sharing two devices", function () {
     expectQuiet(native().inspect(stateDir));
   });
 
+  it("requests still queued on an exclusive-mode card when its lease is released fail with DEVICE_BUSY, at once", async () => {
+    const stateDir = freshStateDir();
+    const config = path.join(path.dirname(stateDir), "config.json");
+    fs.writeFileSync(config, JSON.stringify({ devices: { "0": { mode: "exclusive" } } }));
+    const child = await runChild(`
+      const inaccel = require("./src/index.ts");
+      (async () => {
+        const k = 8192, A = new Float32Array(64 * k).fill(1), B = new Float32Array(k * 64).fill(2);
+        const lease = await inaccel.lease(0);
+        const results = Array.from({ length: 400 }, () => {
+          const C = new Float32Array(64 * 64);
+          return inaccel.submit(inaccel.request("linalg.gemm").arg(A).arg(B).arg(C).arg(64).arg(64).arg(k), { device: 0 })
+            .then(() => (C.every((v) => v === 2 * k) ? "ok" : "WRONG"), (e) => e.code);
+        });
+        const t0 = performance.now();
+        lease.release();
+        const releaseMs = performance.now() - t0;
+        const outcomes = await Promise.all(results);
+        const counts = {};
+        for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+        console.log(JSON.stringify({ fast: releaseMs < 1000, counts }));
+      })();
+    `, { INACCEL_STATE_DIR: stateDir, INACCEL_CONFIG: config });
+    expect(child.code, child.stderr).to.equal(0);
+    const { fast, counts } = JSON.parse(child.stdout) as { fast: boolean; counts: Record<string, number> };
+    expect(fast, child.stdout).to.equal(true);
+    expect(Object.keys(counts).filter((o) => o !== "ok" && o !== "DEVICE_BUSY"), child.stdout).to.deep.equal([]);
+    expect(counts.DEVICE_BUSY ?? 0, child.stdout).to.be.above(200);
+    expect(okCount(native().inspect(stateDir), "linalg.gemm")).to.equal(counts.ok ?? 0);
+    expectQuiet(native().inspect(stateDir));
+  });
+
   it("an exclusive-mode card is used only under a lease", async () => {
     const stateDir = freshStateDir();
     const config = path.join(path.dirname(stateDir), "config.json");
@@ -491,6 +523,61 @@ describe("arbiter: whole-card leases this process waits for", function () {
     } finally {
       lessee.child.kill();
       await lessee.exited;
+    }
+  });
+
+  // Small gemms of a long k: a few ms of device time per request for 16 KB
+  // of output each, so that the queue takes seconds without gigabytes.
+  const GEMM = { m: 64, n: 64, k: 8192 };
+  const gemmA = new Float32Array(GEMM.m * GEMM.k).fill(1);
+  const gemmB = Array.from({ length: 10 }, (_, v) => new Float32Array(GEMM.k * GEMM.n).fill(v));
+  const gemmOn0 = (j: number) => {
+    const C = new Float32Array(GEMM.m * GEMM.n);
+    const request = inaccel.request("linalg.gemm").arg(gemmA).arg(gemmB[j % 10]!).arg(C).arg(GEMM.m).arg(GEMM.n).arg(GEMM.k);
+    return inaccel.submit(request, { device: 0 }).then((result) => {
+      if (!C.every((v) => v === GEMM.k * (j % 10))) throw new Error(`gemm ${j}: ${C[0]}`);
+      return result;
+    });
+  };
+  // Enough requests for seconds of the device (calibrated at 4 s, about 2.5 s
+  // when batched): what release() once waited for.
+  const queueOfSeconds = async () => {
+    await gemmOn0(0);
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 32 }, (_, j) => gemmOn0(j)));
+    const perRequest = (performance.now() - t0) / 32;
+    return Math.min(3000, Math.max(300, Math.ceil(4000 / perRequest)));
+  };
+
+  it("release() returns once the run in hand ends, not the device's queue, and the queue still runs", async () => {
+    const count = await queueOfSeconds();
+    const lease = await inaccel.lease(0);
+    let released = false;
+    try {
+      const results = Array.from({ length: count }, (_, j) => gemmOn0(j));
+      const t0 = performance.now();
+      lease.release();
+      released = true;
+      const releaseMs = performance.now() - t0;
+      // Right away: the card is given back with the requests still queued.
+      const queued = native().inspect(process.env.INACCEL_STATE_DIR!).devices.find((d) => d.index === 0)!.queueDepth;
+      expect(leaseOf0()).to.equal(null);
+      const settled = await Promise.allSettled(results);
+      const drainMs = performance.now() - t0;
+      // One batch (16 requests of a few ms) against seconds: release() used to
+      // block the JS thread until the queue drained (queued: 0).
+      expect({ queuedMoreThanHalf: queued > count / 2, releaseUnderASecond: releaseMs < 1000 },
+        `release ${releaseMs.toFixed(1)} ms, ${queued} of ${count} queued after it, drained in ${drainMs.toFixed(0)} ms`)
+        .to.deep.equal({ queuedMoreThanHalf: true, releaseUnderASecond: true });
+      const failed = settled.filter((s) => s.status === "rejected");
+      expect(failed.map((s) => String((s as PromiseRejectedResult).reason)).slice(0, 3)).to.deep.equal([]);
+      expect(settled.every((s) => s.status === "fulfilled" && s.value.device.id === 0)).to.equal(true);
+      // Nothing stays held: the card leases again at once.
+      const again = await inaccel.lease(0, { wait: false });
+      expect(leaseOf0()).to.equal(process.pid);
+      again.release();
+    } finally {
+      if (!released) lease.release();
     }
   });
 

@@ -99,12 +99,16 @@ class Lease {
   uint64_t generation() const { return generation_; }
   // True when this acquire reconfigured the device (this process must load).
   bool reconfigured() const { return reconfigured_; }
+  // True when it runs under this instance's whole-card lease.
+  bool whole() const { return whole_; }
   // Tells the other processes that the device, reconfigured by this
   // lease, took `tookNs` to take the configuration on: the quantum starts
   // now and lasts kQuantumPerConfigure times that at least.
   void configured(uint64_t tookNs);
-  // True when another process waits to reconfigure this device: the holder
-  // should release after the request in hand instead of batching more.
+  // True when another process waits to reconfigure this device, or when
+  // the whole-card lease this lease runs under is being given back
+  // (unleaseWhole waits for it): the holder should release after the
+  // request in hand instead of batching more.
   bool contended() const;
   // True when another process has requests queued for this device: the
   // holder should hand it over once its time slice is spent.
@@ -175,6 +179,9 @@ class Arbiter {
   // While it waits, `giveUp`, if set, is asked every few milliseconds:
   // true throws Error("ABORTED") and leaves nothing held.
   void leaseWhole(uint32_t device, bool wait, const std::function<bool()>& giveUp = {});
+  // Gives the card back once the runs in progress under it end (their
+  // holders see contended() and release after the request in hand); runs
+  // asked for meanwhile wait for it, then take the shared path.
   void unleaseWhole(uint32_t device);
 
   Snapshot snapshot() const;

@@ -42,6 +42,9 @@ struct DeviceLocal {
   int wholeRunners = 0;  // leases running under this instance's whole-card lease
   bool runner = false;   // the run lease holds the runner byte too
   std::atomic<bool> whole{false};
+  // unleaseWhole() waits for the runs in progress: no new run starts under
+  // the whole lease, and those running see Lease::contended().
+  std::atomic<bool> ending{false};
 };
 
 // Counts a slot as waiting on a device (Lease::contended) for a scope.

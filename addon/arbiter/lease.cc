@@ -192,7 +192,9 @@ Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId,
   bool whole;
   {
     std::unique_lock<std::mutex> lock(local.m);
-    local.cv.wait(lock, [&] { return !local.busy && (local.whole || local.wholeWanted == 0); });
+    local.cv.wait(lock, [&] {
+      return !local.busy && !local.ending && (local.whole || local.wholeWanted == 0);
+    });
     whole = local.whole;
     if (whole)
       local.wholeRunners++;
@@ -244,7 +246,12 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 
 Lease::~Lease() { release(); }
 
-bool Lease::contended() const { return arbiter_ && arbiter_->impl_->writerWaiting(device_); }
+bool Lease::contended() const {
+  if (!arbiter_) return false;
+  // Under a whole-card lease being given back: unleaseWhole() waits for it.
+  if (whole_ && arbiter_->impl_->local[device_].ending.load()) return true;
+  return arbiter_->impl_->writerWaiting(device_);
+}
 
 void Lease::configured(uint64_t tookNs) {
   if (!arbiter_ || !reconfigured_) return;

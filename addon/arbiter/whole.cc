@@ -79,6 +79,12 @@ bool Arbiter::Impl::takeWhole(uint32_t d, bool wait, const std::function<bool()>
 void Arbiter::Impl::leaseWhole(uint32_t d, bool wait, const std::function<bool()>& giveUp) {
   DeviceLocal& dl = local[d];
   std::unique_lock<std::mutex> lock(dl.m);
+  // A lease of ours that is ending is not one to keep: once it has ended
+  // (within the runs in progress), take the card again.
+  while (dl.ending) {
+    if (giveUp && giveUp()) throw aborted(d);
+    dl.cv.wait_for(lock, std::chrono::milliseconds(1));
+  }
   if (dl.whole) return;
   if (!wait && dl.busy) throw busy(d);  // our own worker runs on it
   Wanted wanted(dl);  // new acquires of this instance wait until this call ends
@@ -110,12 +116,21 @@ void Arbiter::Impl::leaseWhole(uint32_t d, bool wait, const std::function<bool()
 void Arbiter::Impl::unleaseWhole(uint32_t d) {
   DeviceLocal& dl = local[d];
   std::unique_lock<std::mutex> lock(dl.m);
+  if (dl.ending) {  // another thread of ours unleases it: done when that is
+    dl.cv.wait(lock, [&] { return !dl.ending; });
+    return;
+  }
   if (!dl.whole) return;
+  // No new run starts under the lease (acquire waits while it ends, then
+  // takes the shared path), and the runs in progress see contended(): the
+  // wait is for the batch in hand, not for the device's queue.
+  dl.ending = true;
   dl.cv.wait(lock, [&] { return dl.wholeRunners == 0; });
   setLessee(d, false);
   unlockByte(fd(), lockAt::whole(d));
   unlockByte(fd(), lockAt::device(d));
   dl.whole = false;
+  dl.ending = false;
   dl.cv.notify_all();
 }
 

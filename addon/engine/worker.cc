@@ -164,6 +164,13 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
   try {
     lease = arbiter_.acquire(slot_, bitstream.id,
                              [this] { return abandon_.load(std::memory_order_relaxed); });
+    // An exclusive card runs only under this process's lease: requests
+    // still queued when it was released do not run outside it.
+    if (!lease.whole() && arbiter_.view(slot_).mode == DeviceMode::Exclusive) {
+      lease.release();
+      throw Error("DEVICE_BUSY",
+                  "the device is in exclusive mode and its lease ended before the request ran");
+    }
     if (loaded_ != bitstream.id || loadedGeneration_ != lease.generation()) {
       loaded_.clear();
       device_.unconfigure();

@@ -297,6 +297,77 @@ TEST(whole_lease_wait_gives_up_holding_nothing) {
   b.unleaseWhole(d);
 }
 
+// The engine's worker under a whole-card lease keeps its run lease while
+// its queue has jobs and nobody contends. Unleasing must wait for the batch
+// in hand, not for the queue (it once blocked the JS thread until the
+// queue drained), and the jobs left run on afterwards, under the locks.
+TEST(unlease_waits_for_the_run_in_hand_not_the_queue) {
+  TempDir dir;
+  Arbiter a(dir.options()), b(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  b.attach("dev", DeviceMode::Shared);
+  a.leaseWhole(d, false);
+  const int jobs = 3000;  // 1 ms each: 3 s of queue
+  std::atomic<int> done{0}, wholeRuns{0}, sharedRuns{0};
+  std::thread worker([&] {
+    while (done < jobs) {
+      Lease l = a.acquire(d, "X");
+      do {
+        sleepMs(1);  // a batch
+        (l.whole() ? wholeRuns : sharedRuns)++;
+        done++;
+      } while (done < jobs && !l.contended());
+    }
+  });
+  while (done < 20) sleepMs(1);
+  const uint64_t t0 = nowNs();
+  a.unleaseWhole(d);
+  const uint64_t took = nowNs() - t0;
+  CHECK(!a.view(d).leasedByMe && !b.view(d).leasedByOther);
+  const int whole = wholeRuns;
+  std::printf("  unleaseWhole with %d jobs left: %.1f ms\n", jobs - whole, took / 1e6);
+  CHECK(took < 500000000ull);  // a batch is 1 ms; the queue 3 s
+  CHECK(jobs - whole > 1000);
+  // The jobs left go through the locks: another instance's lease waits for
+  // the run in hand only, and no run happens while it holds the card.
+  b.leaseWhole(d, true);
+  const int during = done;
+  sleepMs(50);
+  CHECK_EQ(done.load(), during);
+  CHECK(wholeRuns == whole);
+  b.unleaseWhole(d);
+  worker.join();
+  CHECK_EQ(done.load(), jobs);
+  CHECK_EQ(wholeRuns + sharedRuns, jobs);
+}
+
+// A lease asked for by another thread of the instance while its lease is
+// ending is a lease to keep: it is taken again once the unlease is done.
+TEST(lease_asked_while_unleasing_is_kept) {
+  TempDir dir;
+  Arbiter a(dir.options()), b(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  b.attach("dev", DeviceMode::Shared);
+  a.leaseWhole(d, false);
+  std::atomic<bool> running{false};
+  std::thread worker([&] {
+    Lease l = a.acquire(d, "X");
+    running = true;
+    sleepMs(200);  // a long run in hand
+  });
+  while (!running) sleepMs(1);
+  std::thread unleaser([&] { a.unleaseWhole(d); });
+  sleepMs(50);  // the unlease waits for the run
+  std::thread leaser([&] { a.leaseWhole(d, true); });
+  unleaser.join();
+  leaser.join();
+  worker.join();
+  CHECK(a.view(d).leasedByMe && b.view(d).leasedByOther);
+  CHECK_EQ(errorCode([&] { b.leaseWhole(d, false); }), std::string("DEVICE_BUSY"));
+  a.unleaseWhole(d);
+  CHECK(!b.view(d).leasedByOther);
+}
+
 // One instance used as the engine does: a worker thread per device, and a
 // JS thread calling view/enqueued/snapshot/leaseWhole, while a second
 // instance competes for the same devices.
