@@ -90,6 +90,12 @@ DeviceView Arbiter::view(uint32_t device) const {
   return v;
 }
 
+bool Arbiter::exclusive(uint32_t device) const {
+  const Impl& im = *impl_;
+  im.checkDevice(device);
+  return load(im.st->devices[device].mode) == 1;
+}
+
 bool Arbiter::leasedByOther(uint32_t device) const {
   const Impl& im = *impl_;
   im.checkDevice(device);

@@ -143,6 +143,9 @@ class Arbiter {
   // True while another instance leases the device whole (DeviceView's
   // leasedByOther alone, without the queue sums).
   bool leasedByOther(uint32_t device) const;
+  // Whether the device is in exclusive mode now (view()'s mode alone: one
+  // load, for the per-run check).
+  bool exclusive(uint32_t device) const;
 
   // The other live instances, by their last request queued or done (a
   // stamp up to 10 ms stale): how many of those active within kActiveNs

@@ -166,7 +166,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
                              [this] { return abandon_.load(std::memory_order_relaxed); });
     // An exclusive card runs only under this process's lease: requests
     // still queued when it was released do not run outside it.
-    if (!lease.whole() && arbiter_.view(slot_).mode == DeviceMode::Exclusive) {
+    if (!lease.whole() && arbiter_.exclusive(slot_)) {
       lease.release();
       throw Error("DEVICE_BUSY",
                   "the device is in exclusive mode and its lease ended before the request ran");
