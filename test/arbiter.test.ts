@@ -420,7 +420,7 @@ describe("arbiter: processes sharing two devices", function () {
     const user = sharer({ ...env, SHARER_ROLE: "vadd", SHARER_COUNT: "60" });
     expect(JSON.parse((await user.waitFor("DONE")).split(" ")[2]!)).to.deep.equal({ 1: 60 });
     const only = sharer({ ...env, SHARER_ROLE: "vadd", SHARER_COUNT: "1", INACCEL_DEVICES: "0" });
-    expect(await only.waitFor("ERROR")).to.match(/^ERROR DEVICE_BUSY /);
+    expect(await only.waitFor("ERROR")).to.match(/^ERROR DEVICE_BUSY DEVICE_BUSY: device opencl\/.+\/0 is in exclusive mode and not leased by this process/);
   });
 });
 

@@ -124,6 +124,11 @@ void Engine::submit(Job job) {
   const uint64_t now = monotonicNs();
   const uint32_t chosen = choose(job, now);
   if (chosen >= job.plan->candidates.size()) {
+    // One candidate: the device asked for, or the only one that can run it.
+    if (job.plan->candidates.size() == 1) {
+      throw Error("DEVICE_BUSY", "device " + devices_.at(job.plan->candidates[0].device)->info().key +
+                                     " is in exclusive mode and not leased by this process (lease() takes it)");
+    }
     throw Error("DEVICE_BUSY", "every device that can run " + job.accelerator() +
                                    " is in exclusive mode and not leased by this process");
   }
