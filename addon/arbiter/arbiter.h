@@ -169,9 +169,14 @@ class Arbiter {
   // reconfiguring it (exclusively, fairly, at most once per quantum while
   // others wait for the current configuration) when needed. `giveUp`, if
   // set, is asked while it waits out another configuration's quantum:
-  // true throws Error("ABORTED").
+  // true throws Error("ABORTED"). `configure`, if set, is called when this
+  // acquire reconfigures the device, with the device held exclusively and
+  // before the new configuration is recorded: when it throws, acquire
+  // throws that, holding nothing, and the device's record (bitstream,
+  // generation, reconfigurations) stays as it was.
   Lease acquire(uint32_t device, const std::string& bitstreamId,
-                const std::function<bool()>& giveUp = {});
+                const std::function<bool()>& giveUp = {},
+                const std::function<void()>& configure = {});
 
   // Adds one finished request to the device's per-accelerator counters.
   void record(uint32_t device, const std::string& accelerator, bool ok,

@@ -127,11 +127,13 @@ struct Arbiter::Impl {
   bool othersUsing(uint32_t d) const;
   bool peekConfigured(uint32_t d, const std::string& id, uint64_t hash) const;
   bool configuredIs(uint32_t d, const std::string& id, uint64_t& generation);
-  arb::Grant underWhole(uint32_t d, const std::string& id);
-  arb::Grant acquireShared(uint32_t d, const std::string& id, const std::function<bool()>& giveUp);
+  arb::Grant underWhole(uint32_t d, const std::string& id, const std::function<void()>& configure);
+  arb::Grant acquireShared(uint32_t d, const std::string& id, const std::function<bool()>& giveUp,
+                           const std::function<void()>& configure);
   arb::Grant runShared(uint32_t d, const std::string& id);
   arb::Grant reconfigure(uint32_t d, const std::string& id, uint64_t hash,
-                         const std::function<bool()>& giveUp);
+                         const std::function<bool()>& giveUp,
+                         const std::function<void()>& configure);
   void release(uint32_t d, bool whole);
 
   // whole.cc

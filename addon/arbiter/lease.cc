@@ -77,10 +77,12 @@ bool Arbiter::Impl::configuredIs(uint32_t d, const std::string& id, uint64_t& ge
                                    " configuration changes under its lock");
 }
 
-Grant Arbiter::Impl::underWhole(uint32_t d, const std::string& id) {
+Grant Arbiter::Impl::underWhole(uint32_t d, const std::string& id,
+                                const std::function<void()>& configure) {
   Grant grant;
   grant.held = true;
   if (!configuredIs(d, id, grant.generation)) {
+    if (configure) configure();  // throws: nothing recorded
     grant.generation = writeConfig(d, id);
     grant.reconfigured = true;
   }
@@ -88,14 +90,15 @@ Grant Arbiter::Impl::underWhole(uint32_t d, const std::string& id) {
 }
 
 Grant Arbiter::Impl::acquireShared(uint32_t d, const std::string& id,
-                                   const std::function<bool()>& giveUp) {
+                                   const std::function<bool()>& giveUp,
+                                   const std::function<void()>& configure) {
   const uint64_t hash = bitstreamHash(id);
   for (;;) {
     if (peekConfigured(d, id, hash)) {
       Grant grant = runShared(d, id);
       if (grant.held) return grant;
     }
-    Grant grant = reconfigure(d, id, hash, giveUp);
+    Grant grant = reconfigure(d, id, hash, giveUp, configure);
     if (grant.held) return grant;
   }
 }
@@ -120,7 +123,8 @@ Grant Arbiter::Impl::runShared(uint32_t d, const std::string& id) {
 }
 
 Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t hash,
-                                 const std::function<bool()>& giveUp) {
+                                 const std::function<bool()>& giveUp,
+                                 const std::function<void()>& configure) {
   Waiting waiting(st->perSlot[d][slot]);
   const Device& dev = st->devices[d];
   // Go now, unless the configuration is younger than the quantum and still
@@ -154,6 +158,10 @@ Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t has
     Grant grant;
     grant.held = true;
     if (!configuredIs(d, id, grant.generation)) {
+      // The device takes the configuration before it is recorded: one
+      // that fails to load (configure throws) leaves the record as it was,
+      // and the locks go with `device` and `turnstile`.
+      if (configure) configure();
       grant.generation = writeConfig(d, id);
       grant.reconfigured = true;
     }
@@ -181,7 +189,8 @@ void Arbiter::Impl::release(uint32_t d, bool whole) {
 }
 
 Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId,
-                       const std::function<bool()>& giveUp) {
+                       const std::function<bool()>& giveUp,
+                       const std::function<void()>& configure) {
   Impl& im = *impl_;
   im.checkDevice(device);
   if (bitstreamId.empty() || bitstreamId.size() > kBitstreamMax)
@@ -203,7 +212,8 @@ Lease Arbiter::acquire(uint32_t device, const std::string& bitstreamId,
   }
   Grant grant;
   try {
-    grant = whole ? im.underWhole(device, bitstreamId) : im.acquireShared(device, bitstreamId, giveUp);
+    grant = whole ? im.underWhole(device, bitstreamId, configure)
+                  : im.acquireShared(device, bitstreamId, giveUp, configure);
     // While other processes have requests for the device, runs take turns
     // on the runner byte: a GPU running the kernels of concurrent processes
     // switches contexts per kernel (docs/performance.md, four-processes).

@@ -26,6 +26,8 @@ constexpr auto kLeasePoll = std::chrono::milliseconds(10);
 constexpr size_t kPipeline = 16;
 // How long an emptied worker watches its queue before sleeping.
 constexpr uint64_t kLingerNs = 50000;
+// Build failures a worker remembers; when full, one is forgotten for the next.
+constexpr size_t kBuildFailures = 32;
 
 Outcome failure(const std::string& code, const std::string& message, uint32_t device) {
   Outcome outcome;
@@ -154,16 +156,83 @@ void Worker::idle() {
   loaded_.clear();
 }
 
+// A bitstream's build failures are remembered per process and device by
+// its id, digest and options: a new version, or another process, tries again.
+std::string Worker::buildKey(const Bitstream& bitstream) {
+  return bitstream.id + "\n" + bitstream.sha256 + "\n" + bitstream.buildOptions;
+}
+
+// Loads `bitstream` on the device; returns how long that took. Throws as
+// Device::configure does, remembering a BuildFailed.
+uint64_t Worker::load(const Bitstream& bitstream) {
+  // The same bitstream of an older generation may be stale (another process
+  // reprogrammed the card): dropped first. Another one the device replaces
+  // once the new one is built, so a build that fails leaves it in place.
+  if (loaded_ == bitstream.id) {
+    loaded_.clear();
+    device_.unconfigure();
+  }
+  const uint64_t start = monotonicNs();
+  try {
+    device_.configure(bitstream);
+  } catch (const BuildFailed& error) {
+    if (buildFailures_.size() >= kBuildFailures) buildFailures_.erase(buildFailures_.begin());
+    buildFailures_.emplace(buildKey(bitstream), error.what());
+    throw;
+  } catch (...) {
+    loaded_.clear();  // the device may hold nothing now
+    try {
+      device_.unconfigure();
+    } catch (...) {  // the next configure reports device trouble
+    }
+    throw;
+  }
+  return monotonicNs() - start;
+}
+
 // Runs `first` and, under the same lease, queued jobs for the same bitstream.
 void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
+  const Bitstream& bitstream = first.candidate().bitstream;
+  // A bitstream that failed to build here fails at once, taking no lease.
+  if (!buildFailures_.empty()) {
+    const auto failed = buildFailures_.find(buildKey(bitstream));
+    if (failed != buildFailures_.end()) {
+      lock.unlock();
+      arbiter_.record(slot_, first.accelerator(), false, 0);
+      fail(first, "DEVICE_ERROR",
+           "the build of " + bitstream.id +
+               " failed earlier on this device (not tried again in this process): " +
+               failed->second);
+      lock.lock();
+      return;
+    }
+  }
   taking_ = first.id;
   abandon_.store(false, std::memory_order_relaxed);
   lock.unlock();
-  const Bitstream& bitstream = first.candidate().bitstream;
   Lease lease;
+  // Captured by one reference, which std::function holds without allocating.
+  struct {
+    Worker* self;
+    const Bitstream* bitstream;
+    bool loading = false;  // a failure is the bitstream's, not the lease's
+    uint64_t took = 0;
+  } config{this, &bitstream};
   try {
-    lease = arbiter_.acquire(slot_, bitstream.id,
-                             [this] { return abandon_.load(std::memory_order_relaxed); });
+    // Reconfiguring, the device loads the bitstream before the arbiter
+    // records it: one that fails to load is never the device's configuration.
+    lease = arbiter_.acquire(
+        slot_, bitstream.id, [this] { return abandon_.load(std::memory_order_relaxed); },
+        [&config] {
+          config.loading = true;
+          config.took = config.self->load(*config.bitstream);
+          config.loading = false;
+        });
+    if (lease.reconfigured()) {
+      loaded_ = bitstream.id;
+      loadedGeneration_ = lease.generation();
+      lease.configured(config.took);
+    }
     // An exclusive card runs only under this process's lease: requests
     // still queued when it was released do not run outside it.
     if (!lease.whole() && arbiter_.exclusive(slot_)) {
@@ -172,11 +241,9 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
                   "the device is in exclusive mode and its lease ended before the request ran");
     }
     if (loaded_ != bitstream.id || loadedGeneration_ != lease.generation()) {
-      loaded_.clear();
-      device_.unconfigure();
-      const uint64_t start = monotonicNs();
-      device_.configure(bitstream);
-      lease.configured(monotonicNs() - start);
+      config.loading = true;
+      load(bitstream);
+      config.loading = false;
       loaded_ = bitstream.id;
       loadedGeneration_ = lease.generation();
     }
@@ -184,7 +251,7 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
     const auto* known = dynamic_cast<const Error*>(&error);
     // A bitstream that fails to load on the device counts as a failed
     // request of its accelerator; a lease that could not be had does not.
-    if (lease) arbiter_.record(slot_, first.accelerator(), false, 0);
+    if (config.loading) arbiter_.record(slot_, first.accelerator(), false, 0);
     fail(first, known ? known->code() : "DEVICE_ERROR", error.what());
     lock.lock();
     taking_.reset();

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +43,8 @@ class Worker {
   void linger();
   void idle();
   void serve(Job& first, std::unique_lock<std::mutex>& lock);
+  uint64_t load(const Bitstream& bitstream);
+  static std::string buildKey(const Bitstream& bitstream);
   void runBatch(std::vector<Job>& jobs, bool reconfigured);
   // Settles a job that never ran as failed, off this device's queue count.
   void fail(Job& job, const std::string& code, const std::string& message);
@@ -62,6 +65,9 @@ class Worker {
   // What this process has loaded on the device, and of which generation.
   std::string loaded_;
   uint64_t loadedGeneration_ = 0;
+  // Bitstreams (buildKey) that failed to build on the device, and how: their
+  // requests fail at once. Touched by this worker's thread only.
+  std::map<std::string, std::string> buildFailures_;
   std::thread thread_;
 };
 

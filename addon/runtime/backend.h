@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "memory/block.h"
 
 namespace inaccel {
@@ -81,12 +82,22 @@ struct Bitstream {
   std::string buildOptions;
 };
 
+// A bitstream that does not build on a device (DEVICE_ERROR): it would fail
+// the same way again, and the device was left as it was.
+class BuildFailed : public Error {
+ public:
+  explicit BuildFailed(const std::string& message) : Error("DEVICE_ERROR", message) {}
+};
+
 class Device {
  public:
   virtual ~Device() = default;
   virtual const DeviceInfo& info() const = 0;
   // Loads `bitstream` (builds / programs the card). A device holds one
-  // configuration at a time: configuring another replaces it.
+  // configuration at a time: configuring another replaces it. Throws
+  // BuildFailed when the bitstream itself cannot be built or loaded here
+  // and the device still holds what it held; after any other exception it
+  // may hold nothing.
   virtual void configure(const Bitstream& bitstream) = 0;
   // Drops the configuration and every cached device resource.
   virtual void unconfigure() = 0;

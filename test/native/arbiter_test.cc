@@ -63,6 +63,49 @@ TEST(acquire_configures_and_bumps_the_generation) {
   CHECK_EQ(errorCode([&] { a.acquire(d, ""); }), std::string("ARBITER_ERROR"));
 }
 
+// A configuration the device fails to take (configure throws) is never
+// recorded: the device keeps its bitstream, generation and count, shared
+// or under a whole-card lease, and nothing stays held.
+TEST(a_configure_that_throws_records_nothing) {
+  TempDir dir;
+  Arbiter a(dir.options()), b(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  b.attach("dev", DeviceMode::Shared);
+  int calls = 0;
+  const auto loads = [&] { calls++; };
+  const auto fails = [&] {
+    calls++;
+    throw inaccel::Error("DEVICE_ERROR", "does not build");
+  };
+  { Lease x = a.acquire(d, "X", {}, loads); }
+  CHECK_EQ(calls, 1);
+  { Lease x = a.acquire(d, "X", {}, loads); }  // configured already: not called
+  CHECK_EQ(calls, 1);
+  CHECK_EQ(errorCode([&] { a.acquire(d, "Y", {}, fails); }), std::string("DEVICE_ERROR"));
+  CHECK_EQ(calls, 2);
+  auto dev = a.snapshot().devices.at(d);
+  CHECK(dev.bitstream == "X");
+  CHECK_EQ(dev.generation, uint64_t(1));
+  CHECK_EQ(dev.reconfigurations, uint64_t(1));
+  CHECK_EQ(dev.waiting, 0u);
+  {
+    Lease x = b.acquire(d, "X");  // nothing held: another instance runs X at once
+    CHECK(!x.reconfigured());
+    CHECK_EQ(x.generation(), uint64_t(1));
+  }
+  a.leaseWhole(d, false);
+  CHECK_EQ(errorCode([&] { a.acquire(d, "Y", {}, fails); }), std::string("DEVICE_ERROR"));
+  CHECK(a.snapshot().devices.at(d).bitstream == "X");
+  {
+    Lease y = a.acquire(d, "Y", {}, loads);
+    CHECK(y.reconfigured());
+    CHECK_EQ(y.generation(), uint64_t(2));
+  }
+  a.unleaseWhole(d);
+  CHECK(a.snapshot().devices.at(d).bitstream == "Y");
+  CHECK_EQ(a.snapshot().devices.at(d).reconfigurations, uint64_t(2));
+}
+
 TEST(queue_depth_and_users_sum_over_instances) {
   TempDir dir;
   Arbiter a(dir.options());

@@ -96,7 +96,14 @@ cl_program OpenclDevice::build(const Bitstream& bitstream) {
     const std::string binary = readFile(bitstream.path);
     const auto* bytes = reinterpret_cast<const unsigned char*>(binary.data());
     const size_t size = binary.size();
-    program = cl.clCreateProgramWithBinary(context_, 1, &device_, &size, &bytes, nullptr, &status);
+    cl_int binaryStatus = CL_SUCCESS;
+    program = cl.clCreateProgramWithBinary(context_, 1, &device_, &size, &bytes, &binaryStatus,
+                                           &status);
+    if (status == CL_INVALID_BINARY || binaryStatus == CL_INVALID_BINARY) {
+      if (program) cl.clReleaseProgram(program);
+      throw BuildFailed("clCreateProgramWithBinary of " + bitstream.id + ": " +
+                        errorName(CL_INVALID_BINARY));
+    }
     check(status, "clCreateProgramWithBinary");
   } else {
     static const ProgramCache cache;
@@ -131,8 +138,8 @@ cl_program OpenclDevice::build(const Bitstream& bitstream) {
       cl.clGetProgramBuildInfo(program, device_, CL_PROGRAM_BUILD_LOG, logSize, log.data(),
                                nullptr);
       cl.clReleaseProgram(program);
-      throw Error("DEVICE_ERROR", "clBuildProgram of " + bitstream.id + ": " +
-                                      errorName(status) + "\n" + log);
+      throw BuildFailed("clBuildProgram of " + bitstream.id + ": " + errorName(status) + "\n" +
+                        log);
     }
     size_t size = 0;
     if (cl.clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, nullptr) ==
@@ -150,16 +157,19 @@ cl_program OpenclDevice::build(const Bitstream& bitstream) {
                              nullptr);
   if (status != CL_SUCCESS) {
     cl.clReleaseProgram(program);
-    check(status, "clBuildProgram");
+    throw BuildFailed("clBuildProgram of " + bitstream.id + ": " + errorName(status));
   }
   return program;
 }
 
+// The new program is built before the old one goes: a bitstream that does
+// not build leaves the device with the program it had.
 void OpenclDevice::configure(const Bitstream& bitstream) {
   if (program_ && configured_ == bitstream.id) return;
-  unconfigure();
   ensureContext();
-  program_ = build(bitstream);
+  cl_program program = build(bitstream);
+  unconfigure();
+  program_ = program;
   configured_ = bitstream.id;
 }
 
