@@ -87,9 +87,8 @@ export function submit(req: Request, options: SubmitOptions = {}): Promise<Submi
       args = typeArguments(req.accelerator, prepared.first.arguments, values);
     } catch (error) {
       if (plans.groups.length === 1) throw error;
-      plans.last = otherSignature(req.accelerator, plans, values, error);
+      ({ index: plans.last, args } = otherSignature(req.accelerator, plans, values, error));
       prepared = plans.groups[plans.last]!;
-      args = typeArguments(req.accelerator, prepared.first.arguments, values);
     }
     const { plan, first, workSize } = prepared;
     const size = globalSize(req.accelerator, workSize, first.arguments, values);
@@ -126,13 +125,13 @@ interface Plans {
 // Versions of an accelerator on different devices may differ in signature
 // (a newer one for some platform only): a request the signature tried
 // first refuses runs where another takes its arguments. One that none
-// takes is refused as the first device's kernel refuses it.
-function otherSignature(accelerator: string, plans: Plans, values: readonly ArgValue[], refused: unknown): number {
+// takes is refused as the first device's kernel refuses it. Returns the
+// group that takes them, and the arguments as it types them.
+function otherSignature(accelerator: string, plans: Plans, values: readonly ArgValue[], refused: unknown): { index: number; args: ArrayBufferView[] } {
   for (let i = 0; i < plans.groups.length; i++) {
     if (i === plans.last) continue;
     try {
-      typeArguments(accelerator, plans.groups[i]!.first.arguments, values);
-      return i;
+      return { index: i, args: typeArguments(accelerator, plans.groups[i]!.first.arguments, values) };
     } catch (error) {
       if (i === 0) refused = error;
     }
@@ -168,7 +167,9 @@ function planFor(accelerator: string, device: number | undefined): Plans {
   const bySignature = new Map<string, [number, ResolvedKernel][]>();
   for (const entry of kernels) {
     const key = signature(entry[1]);
-    bySignature.set(key, [...(bySignature.get(key) ?? []), entry]);
+    const group = bySignature.get(key);
+    if (group) group.push(entry);
+    else bySignature.set(key, [entry]);
   }
   const made = { groups: [...bySignature.values()].map((group) => prepare(accelerator, group)), last: 0 };
   byDevice.set(device, made);

@@ -30,7 +30,6 @@ export function intervalOption(): Option {
     .argParser(integer(50, 3600000));
 }
 
-
 /** Resolves on the first SIGINT or SIGTERM (then the default handling is restored). */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

@@ -24,11 +24,7 @@ export async function download(url: string, file: string, options: DownloadOptio
   // Without this, a server that never answers or stops sending holds the
   // install for the 5 minutes of fetch's own timeouts.
   const stalled = new AbortController();
-  let timer = setTimeout(() => stalled.abort(), stallMs);
-  const received = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => stalled.abort(), stallMs);
-  };
+  const timer = setTimeout(() => stalled.abort(), stallMs);  // refreshed by whatever comes
   const fail = (reason: string, cause?: unknown): InaccelError => {
     if (signal?.aborted) return options.aborted();
     if (stalled.signal.aborted) return new InaccelError("DOWNLOAD_FAILED", `${url}: nothing received for ${stallMs} ms`);
@@ -42,7 +38,7 @@ export async function download(url: string, file: string, options: DownloadOptio
       const cause = (error as { cause?: { message?: string } }).cause;
       throw fail(`unreachable (${cause?.message ?? (error as Error).message})`, error);
     }
-    received();
+    timer.refresh();
     if (!response.ok || !response.body) {
       await response.body?.cancel();
       throw fail(`HTTP ${response.status} ${response.statusText}`.trim());
@@ -56,7 +52,7 @@ export async function download(url: string, file: string, options: DownloadOptio
     let total = 0;
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        received();
+        timer.refresh();
         total += chunk.byteLength;
         if (total > maxBytes) throw fail(`is more than the ${maxBytes}-byte limit`);
         fs.writeSync(fd, chunk);
