@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +18,7 @@
 #include "common/error.h"
 #include "engine/engine.h"
 #include "memory/block.h"
+#include "memory/block_index.h"
 #include "runtime/discovery.h"
 #include "runtime/opencl/pinned_allocator.h"
 
@@ -77,14 +77,27 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 constexpr napi_type_tag kPlanTag = {0x696e616363656c00, 0x706c616e00000001};
 
 // A submitted job's JS-thread state, handed back with the outcome. The
-// submitter keeps the request's values alive until it is settled.
+// submitter keeps the request's values alive until it is settled. One per
+// slot, reused by the slot's next request: no allocation per request.
 struct Pending {
-  uint32_t slot;  // the submitter's number for the request
-  // What the job points to (see inaccel::Job), freed on this thread.
+  uint32_t slot = 0;  // the submitter's number for the request
+  bool busy = false;  // submitted and not yet settled
+  // What the job points to (see inaccel::Job), let go on this thread.
   std::shared_ptr<const inaccel::Plan> plan;
   std::vector<Arg> args;
   inaccel::Outcome outcome;
+
+  // Lets go of the plan and the blocks once the request is settled (or
+  // never went out); the vectors keep their room for the next request.
+  void clear() {
+    busy = false;
+    plan.reset();
+    for (Arg& arg : args) arg.block.reset();
+  }
 };
+// Slots beyond this are refused: the JS side numbers the requests it has in
+// flight from 0, reusing freed numbers.
+constexpr uint32_t kMaxSlots = 1u << 24;
 
 // Finished requests reach JavaScript as records of doubles in one array the
 // addon and the settle callback share, a batch at a time: no promise, array
@@ -118,7 +131,6 @@ class Addon : public Napi::Addon<Addon> {
   ~Addon() {
     engine_.reset();  // joins the workers: nothing completes after this
     completions_.Release();
-    for (Pending* p : finished_) delete p;  // the environment is being torn down
   }
 
  private:
@@ -240,7 +252,7 @@ class Addon : public Napi::Addon<Addon> {
         throw inaccel::Error("BAD_ARGUMENT", "Node.js cannot make an ArrayBuffer of " +
                                                  std::to_string(static_cast<uint64_t>(bytes)) + " bytes over native memory");
       }
-      blocks_[address(data)] = holder;
+      blocks_.insert(data, holder->block->size(), holder);
       return Napi::Value(env, buffer);
     });
   }
@@ -250,22 +262,10 @@ class Addon : public Napi::Addon<Addon> {
     auto* holder = static_cast<Holder*>(hint);
     void* addon = nullptr;
     if (napi_get_instance_data(env, &addon) == napi_ok && addon) {
-      auto& blocks = static_cast<Addon*>(addon)->blocks_;
-      auto found = blocks.find(address(data));
-      if (found != blocks.end() && found->second == holder) blocks.erase(found);
+      static_cast<Addon*>(addon)->blocks_.erase(data, holder);
     }
     if (holder->block) holder->block->markReleased();
     delete holder;
-  }
-
-  static uintptr_t address(const void* data) { return reinterpret_cast<uintptr_t>(data); }
-
-  // The alloc()ed block [data, data + bytes) lies in, or nullptr.
-  Holder* holderOf(const void* data, size_t bytes) const {
-    auto after = blocks_.upper_bound(address(data));
-    if (after == blocks_.begin()) return nullptr;
-    const auto& [start, holder] = *std::prev(after);
-    return address(data) + bytes <= start + holder->block->size() ? holder : nullptr;
   }
 
   // Whether `buffer` is a resizable ArrayBuffer: one that may shrink while
@@ -281,10 +281,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Release(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
-    auto found = blocks_.find(address(buffer.Data()));
-    if (found == blocks_.end()) return Napi::Boolean::New(env, false);
-    Holder* holder = found->second;
-    blocks_.erase(found);
+    Holder* holder = blocks_.erase(buffer.Data());
+    if (!holder) return Napi::Boolean::New(env, false);
     buffer.Detach();
     holder->block->markReleased();
     holder->block.reset();
@@ -358,8 +356,23 @@ class Addon : public Napi::Addon<Addon> {
         throw inaccel::Error("BAD_ARGUMENT", plan->accelerator + " takes " +
                                                  std::to_string(params.size()) + " arguments");
       }
-      std::vector<Arg> args(params.size());
-      for (uint32_t i = 0; i < args.size(); ++i) {
+      const uint32_t slot = info[2].As<Napi::Number>().Uint32Value();
+      if (slot >= kMaxSlots) throw inaccel::Error("BAD_ARGUMENT", "submit's slot is out of range");
+      if (slot >= pendings_.size()) pendings_.resize(slot + 1);
+      if (!pendings_[slot]) pendings_[slot] = std::make_unique<Pending>();
+      Pending& pending = *pendings_[slot];
+      if (pending.busy) throw inaccel::Error("BAD_ARGUMENT", "submit's slot " + std::to_string(slot) + " is in flight");
+      // Lets go of what the arguments took if one of them is refused.
+      struct Unwind {
+        Pending* pending;
+        ~Unwind() {
+          if (pending) pending->clear();
+        }
+      } unwind{&pending};
+      pending.busy = true;
+      pending.slot = slot;
+      pending.args.resize(params.size());
+      for (uint32_t i = 0; i < params.size(); ++i) {
         // One napi_get_typedarray_info per argument: Napi::TypedArray's
         // accessors would each ask again (this is the per-request path).
         napi_value value = info[kFirstArg + i];
@@ -371,7 +384,8 @@ class Addon : public Napi::Addon<Addon> {
           throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is not typed");
         }
         const size_t elementBytes = elementSize(type);
-        Arg& arg = args[i];
+        Arg& arg = pending.args[i];
+        arg = Arg{};
         if (!params[i].buffer) {
           if (!arg.scalar.assign(static_cast<uint8_t*>(data), length * elementBytes)) {
             throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " is wider than any scalar");
@@ -384,7 +398,7 @@ class Addon : public Napi::Addon<Addon> {
           arg.access = params[i].access;
           // A view anywhere in an alloc()ed block holds the block until
           // the request is done, however early JS releases it.
-          if (Holder* holder = holderOf(data, arg.bytes)) {
+          if (Holder* holder = blocks_.containing(data, arg.bytes)) {
             arg.block = holder->block;
           } else if (resizable(env, buffer)) {
             throw inaccel::Error("BAD_ARGUMENT", "argument " + std::to_string(i) + " of " + plan->accelerator +
@@ -392,15 +406,13 @@ class Addon : public Napi::Addon<Addon> {
           }
         }
       }
-      auto pending = std::make_unique<Pending>(
-          Pending{info[2].As<Napi::Number>().Uint32Value(), std::move(plan), std::move(args), {}});
+      pending.plan = std::move(plan);
       inaccel::Job job;
-      job.id = pending->slot;
-      job.plan = pending->plan.get();
-      job.args = &pending->args;
+      job.id = slot;
+      job.plan = pending.plan.get();
+      job.args = &pending.args;
       job.globalSize = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
-      Pending* raw = pending.release();
-      job.done = [this, raw](const inaccel::Outcome& outcome) {
+      job.done = [this, raw = &pending](const inaccel::Outcome& outcome) {
         raw->outcome = outcome;
         finished(raw);
       };
@@ -409,9 +421,9 @@ class Addon : public Napi::Addon<Addon> {
         engine_->submit(std::move(job));
       } catch (...) {
         if (--inFlight_ == 0) completions_.Unref(env);
-        delete raw;
         throw;
       }
+      unwind.pending = nullptr;
       return env.Undefined();
     });
   }
@@ -460,13 +472,19 @@ class Addon : public Napi::Addon<Addon> {
   // here, outside any JS call. An exception the settle callback throws stays
   // pending, for Node to report as any callback's.
   void settleFinished(napi_env env) {
-    std::vector<std::unique_ptr<Pending>> batch;  // freed here, whatever fails
     {
       std::lock_guard<std::mutex> lock(finishedMutex_);
-      batch.reserve(finished_.size());
-      for (Pending* pending : finished_) batch.emplace_back(pending);
-      finished_.clear();
+      settling_.swap(finished_);  // both keep their room
     }
+    // Whatever fails below, the batch's requests let go of what they held.
+    struct Clear {
+      std::vector<Pending*>& batch;
+      ~Clear() {
+        for (Pending* pending : batch) pending->clear();
+        batch.clear();
+      }
+    } clear{settling_};
+    const std::vector<Pending*>& batch = settling_;
     for (size_t first = 0; first < batch.size(); first += kRecords) {
       const size_t count = std::min(kRecords, batch.size() - first);
       for (size_t i = 0; i < count; ++i) {
@@ -495,6 +513,8 @@ class Addon : public Napi::Addon<Addon> {
           return;
         }
       }
+      // Done with before JS frees their slots for the next requests.
+      for (size_t i = 0; i < count; ++i) batch[first + i]->clear();
       if (napi_get_undefined(env, &receiver) != napi_ok ||
           napi_get_reference_value(env, settle_, &settle) != napi_ok ||
           napi_call_function(env, receiver, settle, 2, argv, nullptr) != napi_ok) {
@@ -628,13 +648,16 @@ class Addon : public Napi::Addon<Addon> {
 
   inaccel::Discovery discovered_;
   std::unique_ptr<inaccel::Engine> engine_;
-  std::map<uintptr_t, Holder*> blocks_;  // alloc()ed blocks by start address
+  inaccel::BlockIndex<Holder> blocks_;  // alloc()ed blocks
   Napi::ThreadSafeFunction completions_;
   Napi::FunctionReference settle_;          // the JS side's settle callback
   Napi::Reference<Napi::ArrayBuffer> recordsBuffer_;  // the records it reads,
   double* records_ = nullptr;                          // at this address
   std::mutex finishedMutex_;
   std::vector<Pending*> finished_;  // finished on a worker, not yet settled
+  std::vector<Pending*> settling_;  // taken from finished_ by settleFinished
+  // By slot; ~Addon stops the workers, which point into them, first.
+  std::vector<std::unique_ptr<Pending>> pendings_;
   uint64_t inFlight_ = 0;  // requests and lease waits not yet settled
   std::unordered_map<uint64_t, napi_ref> leaseCallbacks_;  // by lease ticket
 };

@@ -173,8 +173,15 @@ describe("runtime", () => {
     refused(() => rt.native.submit(plan, 64, 0, a, b, c, new Uint8Array(16)), "BAD_ARGUMENT", /argument 3 is wider than any scalar/);
     a.fill(2);
     b.fill(3);
+    refused(() => rt.native.submit(plan, 64, 2 ** 24, a, b, c, size), "BAD_ARGUMENT", /slot is out of range/);
     const args = [a, b, c, size];
-    const result = await rt.inFlight.run("vector.addition", args, (slot) => rt.native.submit(plan, 64, slot, ...args));
+    const result = await rt.inFlight.run("vector.addition", args, (slot) => {
+      // A request refused halfway through its arguments leaves its slot free...
+      refused(() => rt.native.submit(plan, 64, slot, a, b, 7 as unknown as ArrayBufferView, size), "BAD_ARGUMENT", /argument 2 is not typed/);
+      rt.native.submit(plan, 64, slot, ...args);
+      // ...and a slot in flight takes no other request.
+      refused(() => rt.native.submit(plan, 64, slot, ...args), "BAD_ARGUMENT", new RegExp(`slot ${slot} is in flight`));
+    });
     expect(result.device).to.equal(rt.devices[0]);
     expect([...c]).to.deep.equal([5, 5, 5, 5]);
   });

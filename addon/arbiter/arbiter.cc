@@ -105,11 +105,12 @@ bool Arbiter::leasedByOther(uint32_t device) const {
          isLocked(im.fd(), lockAt::whole(device));
 }
 
-void Arbiter::enqueued(uint32_t device, int delta) {
+void Arbiter::enqueued(uint32_t device, int delta) { enqueued(device, delta, monoNs()); }
+
+void Arbiter::enqueued(uint32_t device, int delta, uint64_t now) {
   Impl& im = *impl_;
   im.checkDevice(device);
   add(im.st->perSlot[device][im.slot].queue, static_cast<uint32_t>(delta));
-  const uint64_t now = monoNs();  // read once: this runs for every request
   // Marks this instance active for activePeers(), at most once per 10 ms;
   // completions too, so that a stream of requests done one at a time keeps
   // it marked between submits.

@@ -162,7 +162,10 @@ class Arbiter {
   static constexpr uint64_t kBusyNs = 100000000;
 
   // This instance's count of queued + running requests on `device`
-  // (summed over live instances into DeviceSnapshot::queueDepth).
+  // (summed over live instances into DeviceSnapshot::queueDepth). `now`
+  // (CLOCK_MONOTONIC ns) is the caller's: it runs twice per request, whose
+  // path has read the clock already.
+  void enqueued(uint32_t device, int delta, uint64_t now);
   void enqueued(uint32_t device, int delta);
 
   // Blocks until `device` runs `bitstreamId` under a shared lease,

@@ -140,7 +140,7 @@ void Engine::submit(Job job) {
   }
   const uint32_t device = candidate.device;
   job.submittedNs = now;
-  arbiter_.enqueued(slots_[device], +1);
+  arbiter_.enqueued(slots_[device], +1, now);
   workers_[device]->push(std::move(job));
 }
 

@@ -330,7 +330,7 @@ void Worker::runBatch(std::vector<Job>& jobs, bool reconfigured) {
     // Requests of one batch overlap on the device: each gets its share.
     outcome.runNs = (end - start) / jobs.size();
     arbiter_.record(slot_, job.accelerator(), outcome.ok, outcome.runNs);
-    arbiter_.enqueued(slot_, -1);
+    arbiter_.enqueued(slot_, -1, end);
     job.done(outcome);
   }
 }
