@@ -239,7 +239,10 @@ class Addon : public Napi::Addon<Addon> {
         throw inaccel::Error("BAD_ARGUMENT", "alloc takes a whole number of bytes");
       }
       inaccel::opencl::installPinnedAllocator();
-      auto* holder = new Holder{std::make_shared<inaccel::Block>(static_cast<size_t>(bytes))};
+      // Not make_shared: its count would share a cache line with the
+      // block's fields, which the device's worker reads while this thread
+      // counts every request that holds the block in and out.
+      auto* holder = new Holder{BlockPtr(new inaccel::Block(static_cast<size_t>(bytes)))};
       void* data = holder->block->data();
       // Through the C API: past buffer.constants.MAX_LENGTH bytes (2^32 on
       // Node < 22) Node runs the finalizer with `holder` at once and fails,

@@ -74,6 +74,10 @@ describe("repository: typing request arguments", () => {
     // A length past the safe integers is compared exactly.
     const huge = [spec("x", "uchar*", { length: "n * n" }), spec("n", "ulong")];
     expect(() => typeArguments("k", huge, [Buffer.alloc(8), 2n ** 32n])).to.throw(/needs n \* n = 18446744073709551616/);
+    // A length that is one scalar's name is that scalar as given, bigint too.
+    const named = [spec("x", "uchar*", { length: " n " }), spec("n", "ulong")];
+    expect(() => typeArguments("k", named, [Buffer.alloc(8), 2n ** 60n])).to.throw(/holds 8 uchar elements, needs +n += 1152921504606846976/);
+    expect(typeArguments("k", named, [Buffer.alloc(8), 8n])).to.have.length(2);
   });
 
   it("refuses out-of-range and non-integer scalars", async () => {

@@ -21,6 +21,36 @@ const expressions = new Map<string, Expression>();
 const scalars = new Map<string, number | bigint>();
 
 /**
+ * What typeArguments reads of a signature beyond the specs, worked out once
+ * per specs array: per argument, the index of the integer scalar that is its
+ * whole length expression (the common case, `"n"`: read as is, nothing
+ * evaluated), else -1; and whether any length is a wider expression, which
+ * reads the scalars by name.
+ */
+interface Lengths {
+  direct: Int32Array;
+  evaluated: boolean;
+}
+const lengthsBySpecs = new WeakMap<readonly ArgumentSpec[], Lengths>();
+
+function lengthsOf(specs: readonly ArgumentSpec[]): Lengths {
+  let lengths = lengthsBySpecs.get(specs);
+  if (!lengths) {
+    const direct = new Int32Array(specs.length).fill(-1);
+    let evaluated = false;
+    specs.forEach((spec, index) => {
+      if (spec.length === undefined) return;
+      const named = specs.findIndex((other) => other.name === spec.length!.trim());
+      if (named >= 0 && !specs[named]!.pointer && SCALARS[specs[named]!.element].integer) direct[index] = named;
+      else evaluated = true;
+    });
+    lengths = { direct, evaluated };
+    lengthsBySpecs.set(specs, lengths);
+  }
+  return lengths;
+}
+
+/**
  * Checks request arguments against a kernel's metadata before anything
  * runs, and types them: count; buffer vs scalar; the typed array's element
  * type; scalar kind and range; each buffer's length against its `length`
@@ -33,6 +63,7 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     throw new InaccelError("BAD_ARGUMENT", `${accelerator} takes ${specs.length} arguments (${names}), got ${values.length}`);
   }
   const typed: TypedArg[] = new Array(specs.length);
+  const lengths = lengthsOf(specs);
   for (let index = 0; index < specs.length; index++) {
     const spec = specs[index];
     const value = values[index];
@@ -47,13 +78,15 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     }
     const encoded = encodeScalar(spec.element, value);
     if (typeof encoded === "string") throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describe(value)}: ${encoded}`);
-    if (SCALARS[spec.element].integer) scalars.set(spec.name, value);
+    if (lengths.evaluated && SCALARS[spec.element].integer) scalars.set(spec.name, value);
     typed[index] = encoded;
   }
   for (let index = 0; index < specs.length; index++) {
     const spec = specs[index];
     if (spec.length === undefined) continue;
-    const needed = lengthOf(spec.length, scalars, () => bad(accelerator, specs, index, `has a length "${spec.length}" that divides by zero`));
+    const from = lengths.direct[index]!;
+    const needed = from >= 0 ? values[from] as number | bigint
+      : lengthOf(spec.length, scalars, () => bad(accelerator, specs, index, `has a length "${spec.length}" that divides by zero`));
     // A kernel given a negative count reads it as a huge one, or as nothing.
     if (needed < 0) throw bad(accelerator, specs, index, `needs ${spec.length} = ${needed} elements: a length cannot be negative`);
     const held = (values[index] as ArrayBufferView).byteLength / SCALARS[spec.element].size;

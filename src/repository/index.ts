@@ -30,7 +30,10 @@ export interface RepositoryOptions {
   limits?: Partial<Limits>;
 }
 
-/** How long {@link Repository.candidates} reuses an answer. */
+/**
+ * How long {@link Repository.candidates} reuses an answer: at most this
+ * long, unless a synchronous loop keeps the event loop from running.
+ */
 export const CANDIDATES_TTL_MS = 1000;
 
 /**
@@ -46,12 +49,13 @@ export const CANDIDATES_TTL_MS = 1000;
 export class Repository {
   private readonly options: RepositoryOptions;
   private readonly limits: Limits;
-  // candidates() answers by accelerator id, with what they were asked for.
+  // candidates() answers by accelerator id, with what they were asked for,
+  // all dropped by one timer CANDIDATES_TTL_MS after the first was made.
   private readonly resolved = new Map<string, {
-    at: number;
     devices: readonly Device[];
     kernels: ReadonlyMap<number, ResolvedKernel>;
   }>();
+  private expiry: NodeJS.Timeout | undefined;
 
   /**
    * Options left out follow the environment variables at each call.
@@ -156,12 +160,17 @@ export class Repository {
     // so an answer is reused for CANDIDATES_TTL_MS (installs and removals by
     // this object clear it at once; other processes' are seen within the
     // TTL, and so are changed environment variables: reading one costs
-    // ~0.4 us, a tenth of the JS thread's time per tiny request).
-    const now = Date.now();
+    // ~0.4 us, a tenth of the JS thread's time per tiny request). A timer
+    // ends the answers, not a clock read per call (~50 ns each): a
+    // synchronous loop of submits keeps them until it lets the event loop run.
     const cached = this.resolved.get(acceleratorId);
-    if (cached && now - cached.at < CANDIDATES_TTL_MS && cached.devices === devices) return cached.kernels;
+    if (cached && cached.devices === devices) return cached.kernels;
     const kernels = kernelCandidates(acceleratorId, devices, this.entries(), () => this.unreadable());
-    this.resolved.set(acceleratorId, { at: now, devices, kernels });
+    this.resolved.set(acceleratorId, { devices, kernels });
+    this.expiry ??= setTimeout(() => {
+      this.expiry = undefined;
+      this.resolved.clear();
+    }, CANDIDATES_TTL_MS).unref();
     return kernels;
   }
 }
