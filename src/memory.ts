@@ -17,7 +17,8 @@ const empty = new WeakSet<ArrayBuffer>();
  * Allocates a typed array over page-aligned (4096-byte) native memory that
  * devices can use without a copy where they allow it (CPUs map it as is).
  * The memory is zeroed, freed when the array is garbage-collected, or at
- * once by {@link release}.
+ * once by {@link release}. Where it is not pinned (hosts without a GPU), an
+ * array of 1 MiB or more takes host memory only as its pages are written.
  *
  * @example
  * const a = inaccel.alloc(Float32Array, 1024);

@@ -1,6 +1,5 @@
 #include "memory/block.h"
 
-#include <cstring>
 #include <limits>
 #include <new>
 
@@ -15,7 +14,6 @@ Block::Block(size_t bytes)
   // allocators would wrap round to a small size.
   if (bytes > std::numeric_limits<size_t>::max() / 2) throw std::bad_alloc();
   data_ = allocator_->allocate(capacity_);
-  std::memset(data_, 0, capacity_);
 }
 
 Block::~Block() { allocator_->deallocate(data_, capacity_); }

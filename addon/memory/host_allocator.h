@@ -11,7 +11,8 @@ namespace inaccel {
 class HostAllocator {
  public:
   virtual ~HostAllocator() = default;
-  // Page-aligned (4096) memory of at least `bytes`; throws std::bad_alloc.
+  // Page-aligned (4096), zero-filled memory of at least `bytes`; throws
+  // std::bad_alloc.
   virtual void* allocate(size_t bytes) = 0;
   virtual void deallocate(void* data, size_t bytes) = 0;
 };

@@ -42,6 +42,7 @@ class PinnedAllocator : public HostAllocator {
     const auto address = reinterpret_cast<uintptr_t>(mapped);
     void* aligned = reinterpret_cast<void*>((address + kPage - 1) / kPage * kPage);
     mappings_[aligned] = {buffer, mapped};
+    std::memset(aligned, 0, bytes);  // pinned pages are resident already
     return aligned;
   }
 
