@@ -36,8 +36,12 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof InaccelError) {
     process.stderr.write(`inaccel: ${error.message}\n`);
-    // ABORTED is an install that Ctrl-C stopped: the status of a SIGINT.
-    process.exit(error.code === "ABORTED" ? 128 + 2 : 1);
+    // ABORTED is an install that Ctrl-C stopped, once it has cleaned up: end
+    // by that SIGINT (its handler is gone), so that a calling shell script
+    // stops too, as it does when Ctrl-C ends any other program.
+    if (error.code === "ABORTED") process.kill(process.pid, "SIGINT");
+    else process.exit(1);
+    return;
   }
   throw error;
 });
