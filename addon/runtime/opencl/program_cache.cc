@@ -112,8 +112,11 @@ void ProgramCache::store(const std::string& key,
   if (binary.empty() || binary.size() > kMaxBinary) return;
   makeDirs(dir_);
   const std::string target = path(key);
-  // Unique temp name, written in full and synced, then renamed: neither
-  // concurrent writers nor a crash leave a torn entry under the final name.
+  // Unique temp name, written in full, then renamed: concurrent writers
+  // never leave a torn entry under the final name. No fsync: an entry a
+  // crash left incomplete fails its length or checksum check, which reads
+  // as a miss and is written again; and some filesystems (FUSE, 9p) fail
+  // every fsync, which would keep the cache empty there.
   const std::string temp = target + "." + std::to_string(getpid()) + "." +
                            std::to_string(reinterpret_cast<uintptr_t>(&binary)) + ".tmp";
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -124,7 +127,7 @@ void ProgramCache::store(const std::string& key,
                        writeAll(fd, key.c_str(), key.size() + 1) &&
                        writeAll(fd, &length, sizeof length) &&
                        writeAll(fd, &checksum, sizeof checksum) &&
-                       writeAll(fd, binary.data(), binary.size()) && fsync(fd) == 0;
+                       writeAll(fd, binary.data(), binary.size());
   if (close(fd) != 0 || !written || std::rename(temp.c_str(), target.c_str()) != 0)
     std::remove(temp.c_str());
 }
