@@ -9,10 +9,10 @@ import { runtime } from "./runtime";
 export interface DeviceLease {
   readonly device: Device;
   /**
-   * Gives the card back to the other processes. Idempotent. Returns once the
-   * requests running on the card end (one batch), not its queue: those
-   * still queued run on afterwards as on a shared card, or fail with
-   * `DEVICE_BUSY` on an `exclusive` one.
+   * Gives the card back to the other processes. Idempotent. Returns at
+   * once; the card goes to them when the requests running on it end (one
+   * batch), not its queue: those still queued run on afterwards as on a
+   * shared card, or fail with `DEVICE_BUSY` on an `exclusive` one.
    */
   release(): void;
   /** The same as {@link DeviceLease.release}. */

@@ -107,7 +107,7 @@ class Lease {
   void configured(uint64_t tookNs);
   // True when another process waits to reconfigure this device, or when
   // the whole-card lease this lease runs under is being given back
-  // (unleaseWhole waits for it): the holder should release after the
+  // (once this lease is released): the holder should release after the
   // request in hand instead of batching more.
   bool contended() const;
   // True when another process has requests queued for this device: the
@@ -190,9 +190,10 @@ class Arbiter {
   // While it waits, `giveUp`, if set, is asked every few milliseconds:
   // true throws Error("ABORTED") and leaves nothing held.
   void leaseWhole(uint32_t device, bool wait, const std::function<bool()>& giveUp = {});
-  // Gives the card back once the runs in progress under it end (their
-  // holders see contended() and release after the request in hand); runs
-  // asked for meanwhile wait for it, then take the shared path.
+  // Gives the card back, at once or, while runs are in progress under it,
+  // when the last of them is released (their holders see contended() and
+  // release after the request in hand); returns without waiting for them.
+  // Runs asked for meanwhile wait for it, then take the shared path.
   void unleaseWhole(uint32_t device);
 
   Snapshot snapshot() const;

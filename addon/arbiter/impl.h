@@ -42,8 +42,9 @@ struct DeviceLocal {
   int wholeRunners = 0;  // leases running under this instance's whole-card lease
   bool runner = false;   // the run lease holds the runner byte too
   std::atomic<bool> whole{false};
-  // unleaseWhole() waits for the runs in progress: no new run starts under
-  // the whole lease, and those running see Lease::contended().
+  // Set by unleaseWhole() while runs are in progress under the whole lease:
+  // no new run starts under it, those running see Lease::contended(), and
+  // the last of them gives the card back (endWhole).
   std::atomic<bool> ending{false};
 };
 
@@ -139,6 +140,9 @@ struct Arbiter::Impl {
   // whole.cc
   void leaseWhole(uint32_t d, bool wait, const std::function<bool()>& giveUp);
   void unleaseWhole(uint32_t d);
+  // Gives the whole-card lease back; the caller holds local[d].m, and no
+  // run is in progress under the lease.
+  void endWhole(uint32_t d);
   bool takeWhole(uint32_t d, bool wait, const std::function<bool()>& giveUp);
 
   arb::Mapping map;

@@ -180,10 +180,10 @@ void Arbiter::Impl::release(uint32_t d, bool whole) {
   }
   {
     std::lock_guard<std::mutex> lock(local_.m);
-    if (whole)
-      local_.wholeRunners--;
-    else
+    if (!whole)
       local_.busy = false;
+    else if (--local_.wholeRunners == 0 && local_.ending)
+      endWhole(d);  // the lease was given back while this ran
   }
   local_.cv.notify_all();
 }

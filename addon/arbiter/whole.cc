@@ -115,17 +115,21 @@ void Arbiter::Impl::leaseWhole(uint32_t d, bool wait, const std::function<bool()
 
 void Arbiter::Impl::unleaseWhole(uint32_t d) {
   DeviceLocal& dl = local[d];
-  std::unique_lock<std::mutex> lock(dl.m);
-  if (dl.ending) {  // another thread of ours unleases it: done when that is
-    dl.cv.wait(lock, [&] { return !dl.ending; });
+  std::lock_guard<std::mutex> lock(dl.m);
+  if (!dl.whole || dl.ending) return;  // not leased, or being given back already
+  // No new run starts under the lease (acquire waits while it ends, then
+  // takes the shared path). The runs in progress see contended() and let
+  // go after the batch in hand, the last of them giving the card back:
+  // the caller waits for neither (a batch of long kernels may take seconds).
+  if (dl.wholeRunners > 0) {
+    dl.ending = true;
     return;
   }
-  if (!dl.whole) return;
-  // No new run starts under the lease (acquire waits while it ends, then
-  // takes the shared path), and the runs in progress see contended(): the
-  // wait is for the batch in hand, not for the device's queue.
-  dl.ending = true;
-  dl.cv.wait(lock, [&] { return dl.wholeRunners == 0; });
+  endWhole(d);
+}
+
+void Arbiter::Impl::endWhole(uint32_t d) {
+  DeviceLocal& dl = local[d];
   setLessee(d, false);
   unlockByte(fd(), lockAt::whole(d));
   unlockByte(fd(), lockAt::device(d));
