@@ -96,6 +96,12 @@ bool Arbiter::exclusive(uint32_t device) const {
   return load(im.st->devices[device].mode) == 1;
 }
 
+bool Arbiter::leasedByMe(uint32_t device) const {
+  const Impl& im = *impl_;
+  im.checkDevice(device);
+  return im.local[device].whole;
+}
+
 bool Arbiter::leasedByOther(uint32_t device) const {
   const Impl& im = *impl_;
   im.checkDevice(device);

@@ -146,6 +146,8 @@ class Arbiter {
   // Whether the device is in exclusive mode now (view()'s mode alone: one
   // load, for the per-run check).
   bool exclusive(uint32_t device) const;
+  // Whether this instance holds the device's whole-card lease (one load).
+  bool leasedByMe(uint32_t device) const;
 
   // The other live instances, by their last request queued or done (a
   // stamp up to 10 ms stale): how many of those active within kActiveNs

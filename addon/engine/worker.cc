@@ -28,6 +28,8 @@ constexpr size_t kPipeline = 16;
 constexpr uint64_t kLingerNs = 50000;
 // Build failures a worker remembers; when full, one is forgotten for the next.
 constexpr size_t kBuildFailures = 32;
+constexpr const char* kLeaseEnded =
+    "the device is in exclusive mode and its lease ended before the request ran";
 
 Outcome failure(const std::string& code, const std::string& message, uint32_t device) {
   Outcome outcome;
@@ -207,6 +209,14 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
       return;
     }
   }
+  // A request left queued on an exclusive card whose lease has ended fails
+  // before it takes a turn, which could reconfigure the card for nothing.
+  if (arbiter_.exclusive(slot_) && !arbiter_.leasedByMe(slot_)) {
+    lock.unlock();
+    fail(first, "DEVICE_BUSY", kLeaseEnded);
+    lock.lock();
+    return;
+  }
   taking_ = first.id;
   abandon_.store(false, std::memory_order_relaxed);
   lock.unlock();
@@ -234,11 +244,11 @@ void Worker::serve(Job& first, std::unique_lock<std::mutex>& lock) {
       lease.configured(config.took);
     }
     // An exclusive card runs only under this process's lease: requests
-    // still queued when it was released do not run outside it.
+    // still queued when it was released do not run outside it (the lease
+    // may have ended since the check above).
     if (!lease.whole() && arbiter_.exclusive(slot_)) {
       lease.release();
-      throw Error("DEVICE_BUSY",
-                  "the device is in exclusive mode and its lease ended before the request ran");
+      throw Error("DEVICE_BUSY", kLeaseEnded);
     }
     if (loaded_ != bitstream.id || loadedGeneration_ != lease.generation()) {
       config.loading = true;
