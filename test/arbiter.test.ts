@@ -430,6 +430,33 @@ describe("arbiter: processes sharing two devices", function () {
     expectQuiet(state);
   });
 
+  // release() returns while the run in hand goes on; the card is given back
+  // already as far as new requests go: one that another card can run goes there.
+  it("a request sent right after release() goes to another card, not to the exclusive one being given back", async () => {
+    const stateDir = freshStateDir();
+    const config = path.join(path.dirname(stateDir), "config.json");
+    fs.writeFileSync(config, JSON.stringify({ devices: { "0": { mode: "exclusive" } } }));
+    const child = await runChild(`
+      const inaccel = require("./src/index.ts");
+      const N = 1 << 24, a = new Float32Array(N).fill(1), b = new Float32Array(N).fill(2);
+      const vadd = (n, device) => inaccel.submit(inaccel.request("vector.addition")
+        .arg(a.subarray(0, n)).arg(b.subarray(0, n)).arg(new Float32Array(n)).arg(n), device === undefined ? {} : { device })
+        .then((r) => r.device.id, (e) => e.code);
+      (async () => {
+        const lease = await inaccel.lease(0);
+        await vadd(N, 0);  // card 0 holds vector.addition; card 1 nothing
+        const long = [vadd(N, 0), vadd(N, 0)];
+        await new Promise((resolve) => setTimeout(resolve, 5));  // the run in hand
+        lease.release();
+        const next = await vadd(4);
+        console.log(JSON.stringify({ next, long: await Promise.all(long) }));
+      })();
+    `, { INACCEL_STATE_DIR: stateDir, INACCEL_CONFIG: config });
+    expect(child.code, child.stderr).to.equal(0);
+    expect(JSON.parse(child.stdout).next, child.stdout).to.equal(1);
+    expectQuiet(native().inspect(stateDir));
+  });
+
   it("an exclusive-mode card is used only under a lease", async () => {
     const stateDir = freshStateDir();
     const config = path.join(path.dirname(stateDir), "config.json");

@@ -64,6 +64,8 @@ struct DeviceView {
   uint32_t queueDepth = 0;
   uint32_t othersQueue = 0;    // the other instances' part of queueDepth
   bool leasedByOther = false;  // another Arbiter instance holds the whole card
+  // This instance holds the whole card, and has not given it back: a lease
+  // being given back (the runs in hand end it) takes no new runs.
   bool leasedByMe = false;
   DeviceMode mode = DeviceMode::Shared;
 };
@@ -146,7 +148,8 @@ class Arbiter {
   // Whether the device is in exclusive mode now (view()'s mode alone: one
   // load, for the per-run check).
   bool exclusive(uint32_t device) const;
-  // Whether this instance holds the device's whole-card lease (one load).
+  // Whether this instance holds the device's whole-card lease and has not
+  // given it back (DeviceView's leasedByMe alone: two loads).
   bool leasedByMe(uint32_t device) const;
 
   // The other live instances, by their last request queued or done (a
