@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import * as inaccel from "../src/index";
+import { runChild } from "./helpers/child";
 
 // submit's signal option on the two PoCL devices: what the signal takes off
 // the queue never runs, what the device took runs to the end.
@@ -82,6 +83,31 @@ describe("aborting requests (submit's signal)", () => {
     const later = submitMany(arraysFor(100));
     controller.abort();
     expect(await tally(later)).to.deep.equal({ ran: 100, aborted: 0 });
+  });
+
+  // Every device's worker is asked to cancel; one that holds none of the
+  // signal's requests once kept its queue as moved-from jobs (whose done()
+  // is empty: std::terminate when their turn came).
+  it("an abort leaves the other device's queue as it was: its requests all run", async () => {
+    const child = await runChild(`
+      const inaccel = require("./src/index.ts");
+      const N = 1 << 20, a = new Float32Array(N).fill(1), b = new Float32Array(N).fill(2);
+      const cs = Array.from({ length: 120 }, () => new Float32Array(N));
+      const vadd = (c, device, signal) => inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(N), { device, signal })
+        .then(() => (c.every((v) => v === 3) ? "ran" : "WRONG"), (e) => e.code);
+      (async () => {
+        await vadd(cs[0], 0);
+        await vadd(cs[1], 1);
+        const controller = new AbortController();
+        const others = cs.slice(0, 100).map((c) => vadd(c, 1));  // device 1's queue
+        const mine = cs.slice(100).map((c) => vadd(c, 0, controller.signal));
+        controller.abort();
+        const count = (outcomes) => outcomes.reduce((n, o) => ({ ...n, [o]: (n[o] ?? 0) + 1 }), {});
+        console.log(JSON.stringify({ others: count(await Promise.all(others)), mine: count(await Promise.all(mine)) }));
+      })();
+    `);
+    expect(child.code, child.stderr).to.equal(0);
+    expect(JSON.parse(child.stdout).others).to.deep.equal({ ran: 100 });
   });
 
   it("an aborted signal rejects at once with ABORTED, its reason as the cause, and runs nothing", async () => {

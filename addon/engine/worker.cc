@@ -80,7 +80,9 @@ size_t Worker::cancel(const std::unordered_set<uint64_t>& ids) {
       if (ids.count(job.id) != 0) cancelled.push_back(std::move(job));
       else kept.push_back(std::move(job));
     }
-    if (cancelled.empty()) return 0;
+    // Even when none was cancelled here (they were on another device's
+    // queue, running, or done): every job has moved to `kept`, and the
+    // queue would be left moved-from jobs, which no done() settles.
     queue_ = std::move(kept);
     queued_.store(queue_.size(), std::memory_order_release);
   }
