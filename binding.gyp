@@ -16,6 +16,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "CL_TARGET_OPENCL_VERSION=120",
         "CL_USE_DEPRECATED_OPENCL_1_2_APIS"
       ],

@@ -124,6 +124,37 @@ describe("runtime", () => {
     expect({ code: child.code, signal: child.signal, out: child.stdout.trim() }, child.stderr).to.deep.equal({ code: 0, signal: null, out: "PASS" });
   });
 
+  it("a worker thread terminated while its JavaScript is calling the addon takes nothing down with it", async () => {
+    // A call into the addon as the thread stops fails, and its error cannot
+    // be thrown to JavaScript any more: node-addon-api then threw a C++
+    // exception out of the callback (std::terminate, the whole process),
+    // unless NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS is defined.
+    const child = await runChild(`
+      const { Worker } = require("node:worker_threads");
+      const inaccel = require("./src/index.ts");
+      const code = 'require("tsx/cjs"); const inaccel = require("./src/index.ts"); const n = 1 << 16;' +
+        'const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n);' +
+        '(async () => { for (let k = 0; ; k++) {' +
+        '  const c = k % 2 ? inaccel.alloc(Float32Array, n) : new Float32Array(n);' +
+        '  inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b.subarray(1)).arg(c).arg(n - 1)).catch(() => {});' +
+        '  if (k === 64) require("node:worker_threads").parentPort.postMessage("submitting");' +
+        '  if (k % 16 === 0) await new Promise((resolve) => setImmediate(resolve));' +
+        '} })();';
+      (async () => {
+        for (let round = 0; round < 12; round++) {
+          const worker = new Worker(code, { eval: true });
+          await new Promise((resolve) => worker.once("message", resolve));
+          await new Promise((resolve) => setTimeout(resolve, (round % 4) * 3));
+          await worker.terminate();
+        }
+        const a = inaccel.alloc(Float32Array, 16).fill(1), b = inaccel.alloc(Float32Array, 16).fill(2), c = inaccel.alloc(Float32Array, 16);
+        await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(16));
+        console.log(c.every((v) => v === 3) ? "PASS" : "WRONG " + c[0]);
+      })();
+    `);
+    expect({ code: child.code, signal: child.signal, out: child.stdout.trim() }, child.stderr).to.deep.equal({ code: 0, signal: null, out: "PASS" });
+  });
+
   it("runs with pinned host memory (INACCEL_PINNED=1) as with plain memory", async () => {
     const child = await runChild(`const inaccel = require("./src/index");` + vaddScript(1 << 18), { INACCEL_PINNED: "1" });
     expect(child.stdout.trim(), child.stderr).to.match(/^PASS [01]$/);
