@@ -18,7 +18,14 @@ echo "== arbiter_test"
 "$CXX" "${FLAGS[@]}" -O2 addon/arbiter/*.cc test/native/arbiter_test*.cc -o "$OUT/arbiter_test"
 "$OUT/arbiter_test"
 
+echo "== block_index_test"
+"$CXX" "${FLAGS[@]}" -O2 test/native/block_index_test.cc -o "$OUT/block_index_test"
+"$OUT/block_index_test"
+
 if [ "${SANITIZE:-0}" = 1 ]; then
+  echo "== block_index_test (ASan + UBSan)"
+  "$CXX" "${FLAGS[@]}" "${SAN[@]}" test/native/block_index_test.cc -o "$OUT/block_index_test_san"
+  "$OUT/block_index_test_san"
   echo "== arbiter_test (ASan + UBSan)"
   "$CXX" "${FLAGS[@]}" "${SAN[@]}" addon/arbiter/*.cc test/native/arbiter_test*.cc \
     -o "$OUT/arbiter_test_san"
