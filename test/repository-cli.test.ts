@@ -149,6 +149,46 @@ describe("repository: inaccel bitstream CLI", function () {
     }
   });
 
+  // PID 1 (a container's first process, without an init) ignores a signal it
+  // does not handle: the SIGINT it sends itself ends nothing, and the
+  // install, aborted, then exited 0 as if it had worked.
+  it("install stopped by SIGINT as PID 1 of a PID namespace exits 130", async function () {
+    const probe = spawnSync("unshare", ["--user", "--map-root-user", "--pid", "--fork", "true"]);
+    if (probe.status !== 0) this.skip();  // no unshare, or no user namespaces here
+    const bytes = fs.readFileSync(await tarball(path.join(FIXTURES, "scale"), path.join(tempDir(), "scale.tgz")));
+    const held: http.ServerResponse[] = [];
+    const server = http.createServer((_request, response) => {
+      held.push(response);
+      response.writeHead(200, { "content-length": bytes.length });
+      response.write(bytes.subarray(0, bytes.length >> 1));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const repository = tempDir();
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scale.tgz`;
+      const child = spawn("unshare", ["--user", "--map-root-user", "--pid", "--fork", process.execPath, ...TSX, path.join(PROJECT, "src", "cli", "main.ts"), "bitstream", "install", url], {
+        cwd: PROJECT, env: { ...process.env, INACCEL_REPOSITORY: repository }, stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on("close", (code, signal) => resolve(signal ?? code)));
+      for (const deadline = Date.now() + 30000; !fs.readdirSync(repository).some((name) => name.startsWith(".install-"));) {
+        expect(Date.now(), "the install never began").to.be.below(deadline);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The CLI's process, PID 1 in its namespace: unshare's child.
+      const pid1 = Number(fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim());
+      process.kill(pid1, "SIGINT");
+      expect(await exited, stderr).to.equal(130);
+      expect(stderr).to.match(/^inaccel: ABORTED: the install of .*scale\.tgz was aborted\n$/);
+      expect(fs.readdirSync(repository)).to.deep.equal([]);
+    } finally {
+      for (const response of held) response.destroy();
+      server.close();
+    }
+  });
+
   it("reports errors as one line and exit status 1", () => {
     const env = { INACCEL_REPOSITORY: tempDir() };
     const dir = copyFixture("scale");

@@ -38,10 +38,14 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.stderr.write(`inaccel: ${error.message}\n`);
     // ABORTED is an install that Ctrl-C stopped, once it has cleaned up: end
     // by that SIGINT (its handler is gone), so that a calling shell script
-    // stops too, as it does when Ctrl-C ends any other program.
-    if (error.code === "ABORTED") process.kill(process.pid, "SIGINT");
-    else process.exit(1);
-    return;
+    // stops too, as it does when Ctrl-C ends any other program. Where the
+    // signal cannot end the process (PID 1 of a container ignores a signal
+    // it does not handle), with its status: exiting 0 would say it worked.
+    if (error.code === "ABORTED") {
+      process.kill(process.pid, "SIGINT");
+      process.exit(128 + 2);
+    }
+    process.exit(1);
   }
   throw error;
 });
