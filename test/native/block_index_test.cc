@@ -64,7 +64,8 @@ void edges(size_t extra) {
 // Many blocks filed at descending addresses (as mmap hands them out) and
 // freed in any order: each alloc() and release() files or drops one. In a
 // sorted array alone that moved all the entries after it each time: 200 000
-// blocks took about 20 s (quadratic), a tree takes a few tens of ms.
+// blocks took about 20 s (quadratic), a tree takes a few tens of ms. The
+// time is printed, not checked (speed belongs to benchmarks).
 void many() {
   const size_t n = 200000;
   inaccel::BlockIndex<Holder> index;
@@ -84,7 +85,6 @@ void many() {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("  %zu blocks filed and dropped: %.3f s\n", n, seconds);
   CHECK(index.size() == 0);
-  CHECK(seconds < 2.0);
 }
 
 }  // namespace
