@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -115,7 +115,10 @@ describe("repository: inaccel bitstream CLI", function () {
     }
   });
 
-  it("install stopped by Ctrl-C (SIGINT) leaves no staging folder, then ends by that SIGINT", async () => {
+  // An install of a download that stalls halfway, SIGINTed once it is in
+  // the download: `wrap` comes before the CLI's command line, and `target`
+  // picks the process to signal. How it ended, its stderr and what it left.
+  const interruptedInstall = async (wrap: string[], target: (child: ChildProcess) => number) => {
     const bytes = fs.readFileSync(await tarball(path.join(FIXTURES, "scale"), path.join(tempDir(), "scale.tgz")));
     const held: http.ServerResponse[] = [];
     // Half the tarball, then nothing: the download stays in its staging folder.
@@ -128,25 +131,31 @@ describe("repository: inaccel bitstream CLI", function () {
     const repository = tempDir();
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scale.tgz`;
-      const child = spawn(process.execPath, [...TSX, path.join(PROJECT, "src", "cli", "main.ts"), "bitstream", "install", url], {
+      const command = [...wrap, process.execPath, ...TSX, path.join(PROJECT, "src", "cli", "main.ts"), "bitstream", "install", url];
+      const child = spawn(command[0]!, command.slice(1), {
         cwd: PROJECT, env: { ...process.env, INACCEL_REPOSITORY: repository }, stdio: ["ignore", "ignore", "pipe"],
       });
       let stderr = "";
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on("close", (code, signal) => resolve(signal ?? code)));
       for (const deadline = Date.now() + 30000; !fs.readdirSync(repository).some((name) => name.startsWith(".install-"));) {
         expect(Date.now(), "the install never began").to.be.below(deadline);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       await new Promise((resolve) => setTimeout(resolve, 200));  // into the download
-      child.kill("SIGINT");
-      expect(await exited, stderr).to.equal("SIGINT");
-      expect(stderr).to.match(/^inaccel: ABORTED: the install of .*scale\.tgz was aborted\n$/);
-      expect(fs.readdirSync(repository)).to.deep.equal([]);
+      process.kill(target(child), "SIGINT");
+      return { ended: await exited, stderr, left: fs.readdirSync(repository) };
     } finally {
       for (const response of held) response.destroy();
       server.close();
     }
+  };
+
+  it("install stopped by Ctrl-C (SIGINT) leaves no staging folder, then ends by that SIGINT", async () => {
+    const { ended, stderr, left } = await interruptedInstall([], (child) => child.pid!);
+    expect(ended, stderr).to.equal("SIGINT");
+    expect(stderr).to.match(/^inaccel: ABORTED: the install of .*scale\.tgz was aborted\n$/);
+    expect(left).to.deep.equal([]);
   });
 
   // PID 1 (a container's first process, without an init) ignores a signal it
@@ -155,38 +164,12 @@ describe("repository: inaccel bitstream CLI", function () {
   it("install stopped by SIGINT as PID 1 of a PID namespace exits 130", async function () {
     const probe = spawnSync("unshare", ["--user", "--map-root-user", "--pid", "--fork", "true"]);
     if (probe.status !== 0) this.skip();  // no unshare, or no user namespaces here
-    const bytes = fs.readFileSync(await tarball(path.join(FIXTURES, "scale"), path.join(tempDir(), "scale.tgz")));
-    const held: http.ServerResponse[] = [];
-    const server = http.createServer((_request, response) => {
-      held.push(response);
-      response.writeHead(200, { "content-length": bytes.length });
-      response.write(bytes.subarray(0, bytes.length >> 1));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const repository = tempDir();
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scale.tgz`;
-      const child = spawn("unshare", ["--user", "--map-root-user", "--pid", "--fork", process.execPath, ...TSX, path.join(PROJECT, "src", "cli", "main.ts"), "bitstream", "install", url], {
-        cwd: PROJECT, env: { ...process.env, INACCEL_REPOSITORY: repository }, stdio: ["ignore", "ignore", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on("close", (code, signal) => resolve(signal ?? code)));
-      for (const deadline = Date.now() + 30000; !fs.readdirSync(repository).some((name) => name.startsWith(".install-"));) {
-        expect(Date.now(), "the install never began").to.be.below(deadline);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      // The CLI's process, PID 1 in its namespace: unshare's child.
-      const pid1 = Number(fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim());
-      process.kill(pid1, "SIGINT");
-      expect(await exited, stderr).to.equal(130);
-      expect(stderr).to.match(/^inaccel: ABORTED: the install of .*scale\.tgz was aborted\n$/);
-      expect(fs.readdirSync(repository)).to.deep.equal([]);
-    } finally {
-      for (const response of held) response.destroy();
-      server.close();
-    }
+    // The CLI's process, PID 1 in its namespace: unshare's child.
+    const { ended, stderr, left } = await interruptedInstall(["unshare", "--user", "--map-root-user", "--pid", "--fork"],
+      (child) => Number(fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim()));
+    expect(ended, stderr).to.equal(130);
+    expect(stderr).to.match(/^inaccel: ABORTED: the install of .*scale\.tgz was aborted\n$/);
+    expect(left).to.deep.equal([]);
   });
 
   it("reports errors as one line and exit status 1", () => {

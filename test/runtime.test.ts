@@ -97,23 +97,18 @@ describe("runtime", () => {
     expect(child.stdout.trim().split("\n")).to.deep.equal(new Array(8).fill(found));
   });
 
-  it("a worker thread terminated with requests in flight takes nothing down with it", async () => {
-    // Its addon instance goes with the thread: the engine joins its device
-    // workers and drops the queued jobs. The process and its main thread go on.
-    // (Settling requests as the thread's JavaScript stopped once aborted the
-    // whole process, in about one round of twenty.)
+  // Runs `code` in 12 worker threads one after the other, each terminated a
+  // few ms after it posts a message, then one request on the main thread:
+  // what the child prints, and how it ends.
+  const afterTerminatedWorkers = async (code: string, stepMs: number) => {
     const child = await runChild(`
       const { Worker } = require("node:worker_threads");
       const inaccel = require("./src/index.ts");
-      const code = 'require("tsx/cjs"); const inaccel = require("./src/index.ts"); const n = 1 << 20;' +
-        'const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n), c = inaccel.alloc(Float32Array, n);' +
-        'for (let k = 0; k < 64; k++) inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)).catch(() => {});' +
-        'require("node:worker_threads").parentPort.postMessage("submitted"); setInterval(() => {}, 1000);';
       (async () => {
         for (let round = 0; round < 12; round++) {
-          const worker = new Worker(code, { eval: true });
+          const worker = new Worker(${JSON.stringify(code)}, { eval: true });
           await new Promise((resolve) => worker.once("message", resolve));
-          await new Promise((resolve) => setTimeout(resolve, (round % 4) * 5));
+          await new Promise((resolve) => setTimeout(resolve, (round % 4) * ${stepMs}));
           await worker.terminate();
         }
         const a = inaccel.alloc(Float32Array, 16).fill(1), b = inaccel.alloc(Float32Array, 16).fill(2), c = inaccel.alloc(Float32Array, 16);
@@ -121,7 +116,20 @@ describe("runtime", () => {
         console.log(c.every((v) => v === 3) ? "PASS" : "WRONG " + c[0]);
       })();
     `);
-    expect({ code: child.code, signal: child.signal, out: child.stdout.trim() }, child.stderr).to.deep.equal({ code: 0, signal: null, out: "PASS" });
+    return { code: child.code, signal: child.signal, out: child.stdout.trim(), stderr: child.stderr };
+  };
+
+  it("a worker thread terminated with requests in flight takes nothing down with it", async () => {
+    // Its addon instance goes with the thread: the engine joins its device
+    // workers and drops the queued jobs. The process and its main thread go on.
+    // (Settling requests as the thread's JavaScript stopped once aborted the
+    // whole process, in about one round of twenty.)
+    const { stderr, ...ended } = await afterTerminatedWorkers(
+      'require("tsx/cjs"); const inaccel = require("./src/index.ts"); const n = 1 << 20;' +
+      'const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n), c = inaccel.alloc(Float32Array, n);' +
+      'for (let k = 0; k < 64; k++) inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(n)).catch(() => {});' +
+      'require("node:worker_threads").parentPort.postMessage("submitted"); setInterval(() => {}, 1000);', 5);
+    expect(ended, stderr).to.deep.equal({ code: 0, signal: null, out: "PASS" });
   });
 
   it("a worker thread terminated while its JavaScript is calling the addon takes nothing down with it", async () => {
@@ -129,30 +137,16 @@ describe("runtime", () => {
     // be thrown to JavaScript any more: node-addon-api then threw a C++
     // exception out of the callback (std::terminate, the whole process),
     // unless NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS is defined.
-    const child = await runChild(`
-      const { Worker } = require("node:worker_threads");
-      const inaccel = require("./src/index.ts");
-      const code = 'require("tsx/cjs"); const inaccel = require("./src/index.ts"); const n = 1 << 16;' +
-        'const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n);' +
-        '(async () => { for (let k = 0; ; k++) {' +
-        '  const c = k % 2 ? inaccel.alloc(Float32Array, n) : new Float32Array(n);' +
-        '  inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b.subarray(1)).arg(c).arg(n - 1)).catch(() => {});' +
-        '  if (k === 64) require("node:worker_threads").parentPort.postMessage("submitting");' +
-        '  if (k % 16 === 0) await new Promise((resolve) => setImmediate(resolve));' +
-        '} })();';
-      (async () => {
-        for (let round = 0; round < 12; round++) {
-          const worker = new Worker(code, { eval: true });
-          await new Promise((resolve) => worker.once("message", resolve));
-          await new Promise((resolve) => setTimeout(resolve, (round % 4) * 3));
-          await worker.terminate();
-        }
-        const a = inaccel.alloc(Float32Array, 16).fill(1), b = inaccel.alloc(Float32Array, 16).fill(2), c = inaccel.alloc(Float32Array, 16);
-        await inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(16));
-        console.log(c.every((v) => v === 3) ? "PASS" : "WRONG " + c[0]);
-      })();
-    `);
-    expect({ code: child.code, signal: child.signal, out: child.stdout.trim() }, child.stderr).to.deep.equal({ code: 0, signal: null, out: "PASS" });
+    const { stderr, ...ended } = await afterTerminatedWorkers(
+      'require("tsx/cjs"); const inaccel = require("./src/index.ts"); const n = 1 << 16;' +
+      'const a = inaccel.alloc(Float32Array, n), b = inaccel.alloc(Float32Array, n);' +
+      '(async () => { for (let k = 0; ; k++) {' +
+      '  const c = k % 2 ? inaccel.alloc(Float32Array, n) : new Float32Array(n);' +
+      '  inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b.subarray(1)).arg(c).arg(n - 1)).catch(() => {});' +
+      '  if (k === 64) require("node:worker_threads").parentPort.postMessage("submitting");' +
+      '  if (k % 16 === 0) await new Promise((resolve) => setImmediate(resolve));' +
+      '} })();', 3);
+    expect(ended, stderr).to.deep.equal({ code: 0, signal: null, out: "PASS" });
   });
 
   it("runs with pinned host memory (INACCEL_PINNED=1) as with plain memory", async () => {
