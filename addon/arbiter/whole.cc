@@ -130,7 +130,13 @@ void Arbiter::Impl::unleaseWhole(uint32_t d) {
 
 void Arbiter::Impl::endWhole(uint32_t d) {
   DeviceLocal& dl = local[d];
-  setLessee(d, false);
+  // This may run on a device worker, releasing its lease: a failure to
+  // clear the record must not end the process. A record left is harmless,
+  // believed only while its whole lock is held, which goes below.
+  try {
+    setLessee(d, false);
+  } catch (...) {
+  }
   unlockByte(fd(), lockAt::whole(d));
   unlockByte(fd(), lockAt::device(d));
   dl.whole = false;
