@@ -19,6 +19,8 @@ const expressions = new Map<string, Expression>();
 // (metadata checks), and a call sets all of those before it evaluates one,
 // so what earlier calls left is never read.
 const scalars = new Map<string, number | bigint>();
+// The typed arrays' own subarray, whatever an array sets on itself.
+const subarray = Object.getPrototypeOf(Uint8Array.prototype).subarray as (this: ArrayBufferView, begin: number, end: number) => ArrayBufferView;
 
 /**
  * What typeArguments reads of a signature beyond the specs, worked out once
@@ -92,6 +94,13 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     const held = (values[index] as ArrayBufferView).byteLength / SCALARS[spec.element].size;
     if (typeof needed === "number" ? held < needed : BigInt(held) < needed) {
       throw bad(accelerator, specs, index, `holds ${held} ${spec.element} elements, needs ${spec.length} = ${needed}`);
+    }
+    // An output-only buffer goes to the device as the elements the kernel
+    // writes: the rest of the array would come back from a device buffer
+    // no one wrote, as whatever it held before. (None written: the whole
+    // array as before, since some backends take no empty buffer.)
+    if (spec.access === "w" && held > needed && needed > 0) {
+      typed[index] = subarray.call(values[index] as Uint8Array, 0, Number(needed));
     }
   }
   return typed;
