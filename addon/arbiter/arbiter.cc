@@ -85,11 +85,8 @@ DeviceView Arbiter::view(uint32_t device) const {
   v.queueDepth = queued.all;
   v.othersQueue = queued.others;
   v.mode = load(dev.mode) == 1 ? DeviceMode::Exclusive : DeviceMode::Shared;
-  const DeviceLocal& local = im.local[device];
-  // A lease being given back takes no new run: a request sent to it would
-  // fail with DEVICE_BUSY on an exclusive card, where another could run it.
-  v.leasedByMe = local.whole && !local.ending;
-  v.leasedByOther = !local.whole && leasedByOther(device);
+  v.leasedByMe = leasedByMe(device);
+  v.leasedByOther = leasedByOther(device);
   return v;
 }
 
@@ -102,6 +99,8 @@ bool Arbiter::exclusive(uint32_t device) const {
 bool Arbiter::leasedByMe(uint32_t device) const {
   const Impl& im = *impl_;
   im.checkDevice(device);
+  // A lease being given back takes no new run: a request sent to it would
+  // fail with DEVICE_BUSY on an exclusive card, where another could run it.
   return im.local[device].whole && !im.local[device].ending;
 }
 

@@ -258,7 +258,8 @@ Lease::~Lease() { release(); }
 
 bool Lease::contended() const {
   if (!arbiter_) return false;
-  // Under a whole-card lease being given back: unleaseWhole() waits for it.
+  // Under a whole-card lease being given back: the last such run to be
+  // released gives the card back (endWhole).
   if (whole_ && arbiter_->impl_->local[device_].ending.load()) return true;
   return arbiter_->impl_->writerWaiting(device_);
 }
