@@ -67,10 +67,8 @@ TEST(acquire_configures_and_bumps_the_generation) {
 // recorded: the device keeps its bitstream, generation and count, shared
 // or under a whole-card lease, and nothing stays held.
 TEST(a_configure_that_throws_records_nothing) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Shared);
-  b.attach("dev", DeviceMode::Shared);
+  TwoInstances two;
+  auto& [dir, a, b, d] = two;
   int calls = 0;
   const auto loads = [&] { calls++; };
   const auto fails = [&] {
@@ -129,10 +127,8 @@ TEST(queue_depth_and_users_sum_over_instances) {
 }
 
 TEST(others_queue_counts_other_instances_only_while_own_count_moves) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Shared);
-  b.attach("dev", DeviceMode::Shared);
+  TwoInstances two;
+  auto& [dir, a, b, d] = two;
   std::atomic<bool> stop{false};
   std::thread mover([&] {
     while (!stop) {
@@ -209,10 +205,8 @@ TEST(record_keeps_per_accelerator_counters) {
 }
 
 TEST(two_instances_in_one_process_exclude_each_other) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Shared);
-  b.attach("dev", DeviceMode::Shared);
+  TwoInstances two;
+  auto& [dir, a, b, d] = two;
   a.enqueued(d, 1);  // both have requests queued, as the engine counts them
   b.enqueued(d, 1);
   Lease la = a.acquire(d, "X");
@@ -251,10 +245,8 @@ TEST(two_instances_in_one_process_exclude_each_other) {
 }
 
 TEST(whole_lease_excludes_other_instances) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Exclusive);
-  b.attach("dev", DeviceMode::Exclusive);
+  TwoInstances two(DeviceMode::Exclusive);
+  auto& [dir, a, b, d] = two;
   a.leaseWhole(d, false);
   a.leaseWhole(d, false);  // idempotent
   CHECK(a.view(d).leasedByMe && !a.view(d).leasedByOther);
@@ -305,10 +297,8 @@ TEST(whole_lease_waits_for_this_instances_runner) {
 }
 
 TEST(whole_lease_wait_gives_up_holding_nothing) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Shared);
-  b.attach("dev", DeviceMode::Shared);
+  TwoInstances two;
+  auto& [dir, a, b, d] = two;
   a.leaseWhole(d, false);
   // Behind another instance's lease: waits, counted as waiting, until told to give up.
   std::atomic<bool> stop{false};
@@ -345,10 +335,8 @@ TEST(whole_lease_wait_gives_up_holding_nothing) {
 // in hand, not for the queue (it once blocked the JS thread until the
 // queue drained), and the jobs left run on afterwards, under the locks.
 TEST(unlease_waits_for_the_run_in_hand_not_the_queue) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Shared);
-  b.attach("dev", DeviceMode::Shared);
+  TwoInstances two;
+  auto& [dir, a, b, d] = two;
   a.leaseWhole(d, false);
   const int jobs = 3000;  // 1 ms each: 3 s of queue
   std::atomic<int> done{0}, wholeRuns{0}, sharedRuns{0};
@@ -389,10 +377,8 @@ TEST(unlease_waits_for_the_run_in_hand_not_the_queue) {
 // of long kernels) gives the card back when it is released, and no new run
 // starts under the lease meanwhile.
 TEST(unlease_returns_before_the_run_in_hand_ends) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Shared);
-  b.attach("dev", DeviceMode::Shared);
+  TwoInstances two;
+  auto& [dir, a, b, d] = two;
   a.leaseWhole(d, false);
   std::atomic<bool> running{false}, released{false};
   std::thread worker([&] {
@@ -423,10 +409,8 @@ TEST(unlease_returns_before_the_run_in_hand_ends) {
 // A lease asked for by another thread of the instance while its lease is
 // ending is a lease to keep: it is taken again once the unlease is done.
 TEST(lease_asked_while_unleasing_is_kept) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Shared);
-  b.attach("dev", DeviceMode::Shared);
+  TwoInstances two;
+  auto& [dir, a, b, d] = two;
   a.leaseWhole(d, false);
   std::atomic<bool> running{false};
   std::thread worker([&] {

@@ -61,10 +61,8 @@ TEST(two_processes_with_requests_take_turns_on_one_configuration) {
 }
 
 TEST(a_process_alone_takes_no_turns) {
-  TempDir dir;
-  Arbiter a(dir.options()), b(dir.options());
-  uint32_t d = a.attach("dev", DeviceMode::Shared);
-  b.attach("dev", DeviceMode::Shared);
+  TwoInstances two;
+  auto& [dir, a, b, d] = two;
   Lease la = a.acquire(d, "X");  // nobody has requests queued
   uint64_t t0 = nowNs();
   Lease lb = b.acquire(d, "X");  // so the configuration is shared at once

@@ -79,6 +79,20 @@ struct TempDir {
   }
 };
 
+// Two instances of one fresh state directory, both attached to one device,
+// `d` (the set-up of most two-instance tests):
+//   TwoInstances two;
+//   auto& [dir, a, b, d] = two;
+struct TwoInstances {
+  explicit TwoInstances(inaccel::DeviceMode mode = inaccel::DeviceMode::Shared)
+      : a(dir.options()), b(dir.options()), d(a.attach("dev", mode)) {
+    b.attach("dev", mode);
+  }
+  TempDir dir;
+  inaccel::Arbiter a, b;
+  uint32_t d;
+};
+
 // Runs `fn` in a child process; its CHECK failures or an exception make it
 // exit 1. Returns the child's pid.
 pid_t spawn(const std::function<void()>& fn);
