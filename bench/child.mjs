@@ -6,7 +6,10 @@
 // comparable across the processes of a host), with the requests per device
 // and "jsBusy", the share of the time its JS thread was busy, and "jsCpuUs",
 // that thread's CPU time per request in µs (Linux; steadier than jsBusy on
-// a host whose cores the device's own threads share).
+// a host whose cores the device's own threads share). Per device,
+// "deviceBusy" is the share of the time it ran requests (the state file's
+// busy time) and "batch" the mean requests per run: the requests of one
+// run report the same runMs, so a change of runMs starts the next.
 //
 // With "threads": K, K worker threads of the process each run count / K of
 // the requests with `inflight` in flight, each with its own runtime, and the
@@ -70,6 +73,8 @@ async function run({ n, count, inflight }, ready, go) {
 
   let issued = 0;
   const used = new Map();
+  const runs = new Map();  // device id -> { runMs of the last, runs so far }
+  const busyBefore = busyNs();
   const loop = performance.eventLoopUtilization();
   const startTicks = threadTicks();
   const startNs = process.hrtime.bigint();
@@ -78,9 +83,13 @@ async function run({ n, count, inflight }, ready, go) {
       issued++;
       const result = await submit(slot);
       used.set(result.device.id, (used.get(result.device.id) ?? 0) + 1);
+      const seen = runs.get(result.device.id) ?? { runMs: -1, count: 0 };
+      if (seen.runMs !== result.runMs) runs.set(result.device.id, { runMs: result.runMs, count: seen.count + 1 });
     }
   }));
   const endNs = process.hrtime.bigint();
+  const busyAfter = busyNs();
+  const perDevice = (f) => Object.fromEntries([...used.keys()].map((id) => [id, Math.round(f(id) * 1000) / 1000]));
   return {
     startNs: String(startNs),
     endNs: String(endNs),
@@ -88,7 +97,14 @@ async function run({ n, count, inflight }, ready, go) {
     perDevice: Object.fromEntries(used),
     jsBusy: performance.eventLoopUtilization(loop).utilization,
     jsCpuUs: ((threadTicks() - startTicks) * 1e4) / count,
+    deviceBusy: perDevice((id) => (busyAfter.get(id) - busyBefore.get(id)) / Number(endNs - startNs)),
+    batch: perDevice((id) => used.get(id) / runs.get(id).count),
   };
+}
+
+// Busy nanoseconds so far per device id, from the state file's counters.
+function busyNs() {
+  return new Map(inaccel.stats().devices.map((d) => [d.device.id, d.busyNs]));
 }
 
 // The process's part: one loop here, or `threads` worker threads.

@@ -292,7 +292,8 @@ const RAW_LARGE = "hand-tuned raw OpenCL in one process, one host thread per dev
 /**
  * One process of the SDK on two devices (environment `two`) against the
  * same on one (`one`), alternated. Records the devices each side saw, the
- * two-device split and how busy each side's JS thread was (`jsBusy`).
+ * two-device split, how busy each side's JS thread was (`jsBusy`), and per
+ * device how busy it was (`deviceBusy`) and its mean batch (`batch`).
  * Hand-written OpenCL on one and on two devices runs in the same rounds
  * (`raw`: {select: the baseline's device flags, line: its case, is}):
  * `rawScaling` is how far code with no SDK in between scales in one
@@ -303,12 +304,14 @@ const RAW_LARGE = "hand-tuned raw OpenCL in one process, one host thread per dev
  * same for threads.
  */
 async function twoVersusOne(name, arg, one, two, extra, raw) {
-  const seen = { jsBusy: { one: [], two: [] } };
+  const seen = { jsBusy: { one: [], two: [] }, deviceBusy: { one: [], two: [] }, batch: { one: [], two: [] } };
   const measure = (side, env) => async () => {
     const run = await runTogether([CHILD], [{ env, arg }]);
     seen[side] = run.ready[0].devices;
     if (side === "two") seen.split = run.reports[0].perDevice;
     seen.jsBusy[side].push(round(run.reports[0].jsBusy, 3));
+    seen.deviceBusy[side].push(run.reports[0].deviceBusy);
+    seen.batch[side].push(run.reports[0].batch);
     return run.rate;
   };
   const pair = (side, env) => async () => {
