@@ -47,13 +47,14 @@ describe("vector.addition on PoCL", () => {
 
   // An output-only argument longer than its length: the kernel writes the
   // first `size` elements, and the rest of the array is left as it was. It
-  // came back as the pooled device buffer's earlier contents.
+  // came back as the pooled device buffer's earlier contents; with a
+  // length of 0, the whole array did.
   it("leaves an output array's elements past the kernel's length as they were", async () => {
     for (const device of inaccel.devices()) {
       for (const make of [(k: number) => new Float32Array(k), (k: number) => inaccel.alloc(Float32Array, k)]) {
         const full = () => inaccel.request("vector.addition").arg(make(64).fill(2)).arg(make(64).fill(3)).arg(make(64)).arg(64);
         await inaccel.submit(full(), { device: device.id });  // the pool's buffers now hold 5s
-        for (const size of [1, 2, 63]) {
+        for (const size of [0, 1, 2, 63]) {
           const c = make(64).fill(9);
           await inaccel.submit(inaccel.request("vector.addition").arg(make(64).fill(1)).arg(make(64).fill(2)).arg(c).arg(size), { device: device.id });
           expect([...c], `size ${size} on device ${device.id}`).to.deep.equal([...Array(size).fill(3), ...Array(64 - size).fill(9)]);

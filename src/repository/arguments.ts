@@ -97,9 +97,9 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     }
     // An output-only buffer goes to the device as the elements the kernel
     // writes: the rest of the array would come back from a device buffer
-    // no one wrote, as whatever it held before. (None written: the whole
-    // array as before, since some backends take no empty buffer.)
-    if (spec.access === "w" && held > needed && needed > 0) {
+    // no one wrote, as whatever it held before. None written: an empty
+    // view, which moves nothing either way.
+    if (spec.access === "w" && held > needed) {
       typed[index] = subarray.call(values[index] as Uint8Array, 0, Number(needed));
     }
   }
