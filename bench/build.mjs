@@ -39,7 +39,7 @@ function targets() {
     },
     arbiter_lease: {
       sources: [path.join(ROOT, "bench", "baseline", "arbiter_lease.cc"), ...arbiterSources],
-      headers: [...arbiterHeaders, path.join(ROOT, "addon", "common", "error.h")],
+      headers: [...arbiterHeaders, path.join(ROOT, "addon", "common", "error.h"), path.join(ROOT, "addon", "common", "fnv1a.h")],
       includes: ["-I" + path.join(ROOT, "addon")],
       libraries: [["-lpthread"]],
     },

@@ -499,6 +499,10 @@ describe("arbiter: whole-card leases this process waits for", function () {
       expect(leaseOf0()).to.equal(process.pid);
       await vaddOn(0);  // this process runs on the card it leases
       leased!.release();
+      // The worker may still be in the turn that ran it: the card comes back as that ends.
+      for (const deadline = Date.now() + 1000; leaseOf0() !== null && Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
       expect(leaseOf0()).to.equal(null);
     } finally {
       leased?.release();

@@ -10,6 +10,8 @@
 #include <functional>
 #include <vector>
 
+#include "common/fnv1a.h"
+
 namespace inaccel {
 
 enum class DeviceMode { Shared, Exclusive };
@@ -73,13 +75,7 @@ struct DeviceView {
 // The hash DeviceView::bitstreamHash holds: FNV-1a of the bitstream id
 // (never 0 for a non-empty id in practice; 0 means "none").
 inline uint64_t bitstreamHash(const std::string& id) {
-  if (id.empty()) return 0;
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : id) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
+  return id.empty() ? 0 : fnv1a(id.data(), id.size());
 }
 
 class Arbiter;

@@ -9,21 +9,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/fnv1a.h"
+
 namespace inaccel::opencl {
 
 namespace {
-
-// FNV-1a: stable across builds and processes, unlike std::hash. Also the
-// entries' checksum: it only has to catch torn or damaged files (whoever
-// can write the cache can write any binary), and the addon links no SHA-256.
-uint64_t fnv1a(const void* data, size_t size) {
-  uint64_t hash = 1469598103934665603ull;
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<const unsigned char*>(data)[i];
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
 
 void makeDirs(const std::string& dir) {
   for (size_t i = 1; i <= dir.size(); ++i) {
@@ -35,7 +25,9 @@ constexpr size_t kMaxBinary = 256u << 20;
 
 // An entry: this magic (its version), the key and a NUL, the binary's length
 // and checksum (uint64 each, host byte order: the cache stays on its host),
-// then the binary. Entries of another version are misses.
+// then the binary. Entries of another version are misses. The checksum is
+// FNV-1a's: it only has to catch torn or damaged files (whoever can write
+// the cache can write any binary), and the addon links no SHA-256.
 constexpr char kMagic[] = "inaccel program cache 2\n";
 constexpr size_t kMagicSize = sizeof kMagic - 1;
 
