@@ -63,6 +63,20 @@ describe("vector.addition on PoCL", () => {
     }
   });
 
+  // Each position of a device's batch keeps a kernel object whose scalars
+  // and staged slices are set only when they change: requests of many
+  // sizes, in flight together, must each run with their own.
+  it("runs requests of different sizes in the same batches, each with its own size", async () => {
+    const sizes = Array.from({ length: 600 }, (_, j) => 1 + ((j * 37) % 64));
+    await allInFlight(sizes.length, (j) => {
+      const a = new Float32Array(64).fill(j), b = new Float32Array(64).fill(1), c = new Float32Array(64).fill(-1);
+      return { c, done: inaccel.submit(inaccel.request("vector.addition").arg(a).arg(b).arg(c).arg(sizes[j]!)) };
+    }, ({ c }, j) => {
+      const n = sizes[j]!;
+      expect([...c], `request ${j} of size ${n}`).to.deep.equal([...Array(n).fill(j + 1), ...Array(64 - n).fill(-1)]);
+    });
+  });
+
   it("alloc() gives zeroed, page-aligned typed arrays of the asked type", () => {
     const x = inaccel.alloc(Int32Array, 10);
     expect(x).to.be.instanceOf(Int32Array);
