@@ -88,4 +88,41 @@ describe("XRT backend in the library", function () {
       backends: ["xrt", "xrt"], reconfigured: [true, false], c: 7, plain: 5,
     });
   });
+
+  // A length of 0 makes an output-only ("w") buffer an empty view (the
+  // kernel writes none of it), and an empty array is empty anyway: XRT makes
+  // no BO of 0 bytes, yet such a request ran before the view, and runs on
+  // OpenCL.
+  it("runs a request of length 0: an empty output-only view and an empty array", async () => {
+    const child = await runChild(`
+      const fs = require("node:fs"), path = require("node:path");
+      const inaccel = require("./src/index");
+      const { importXclbin } = require("./src/xclbin");
+      const { vaddSpec, writeXclbin } = require("./test/helpers/xclbin-writer");
+      (async () => {
+        const file = path.join(${JSON.stringify(work)}, "vadd-lengths.xclbin");
+        fs.writeFileSync(file, writeXclbin({ ...vaddSpec(), platform: "noop" }));
+        const { folder } = await importXclbin(file);
+        const meta = JSON.parse(fs.readFileSync(path.join(folder, "bitstream.json"), "utf8"));
+        for (const arg of meta.kernels[0].arguments) if (arg.name !== "n") arg.length = "n";
+        meta.kernels[0].arguments[2].access = "w";
+        fs.writeFileSync(path.join(folder, "bitstream.json"), JSON.stringify(meta));
+        await new inaccel.Repository().install(folder);
+        const outcome = (request) => inaccel.submit(request).then((r) => r.device.backend, (e) => e.code + ": " + e.message);
+        const n = 1024, b = new Float32Array(n).fill(2), c = new Float32Array(n).fill(7);
+        const alloced = inaccel.alloc(Float32Array, n).fill(7);
+        console.log(JSON.stringify({
+          full: await outcome(inaccel.request("vadd-lengths.vadd").arg(new Float32Array(n)).arg(b).arg(new Float32Array(n)).arg(n)),
+          plain: await outcome(inaccel.request("vadd-lengths.vadd").arg(new Float32Array(n)).arg(b).arg(c).arg(0)),
+          alloced: await outcome(inaccel.request("vadd-lengths.vadd").arg(new Float32Array(n)).arg(b).arg(alloced).arg(0)),
+          emptyInput: await outcome(inaccel.request("vadd-lengths.vadd").arg(new Float32Array(0)).arg(b).arg(c).arg(0)),
+          c: [c[0], c[n - 1], alloced[0]],
+        }));
+      })().catch((e) => { console.error(e); process.exit(1); });`,
+    { XILINX_XRT: xrtFolder, XCL_EMULATION_MODE: "noop", INACCEL_REPOSITORY: path.join(work, "repository-lengths") });
+    expect(child.code, child.stderr).to.equal(0);
+    expect(JSON.parse(child.stdout.trim().split("\n").pop() ?? "")).to.deep.equal({
+      full: "xrt", plain: "xrt", alloced: "xrt", emptyInput: "xrt", c: [7, 7, 7],
+    });
+  });
 });

@@ -11,8 +11,14 @@ namespace inaccel {
 namespace xrt_plugin {
 namespace {
 
-bool toDevice(const Arg& arg) { return arg.access != Access::Write; }
-bool fromDevice(const Arg& arg) { return arg.access != Access::Read; }
+// An empty buffer (a length of 0: the kernel touches none of it) moves
+// nothing either way; it is still bound, to a pooled BO of this size, as XRT
+// makes none of 0 bytes.
+constexpr size_t kEmptyBytes = 4096;
+
+bool toDevice(const Arg& arg) { return arg.access != Access::Write && arg.bytes > 0; }
+bool fromDevice(const Arg& arg) { return arg.access != Access::Read && arg.bytes > 0; }
+size_t pooledBytes(const Arg& arg) { return arg.bytes ? arg.bytes : kEmptyBytes; }
 
 // True when a buffer of `a` and one of `b` share bytes and either writes them.
 bool hazard(const std::vector<Arg>& a, const std::vector<Arg>& b) {
@@ -83,7 +89,8 @@ int Card::bankOf(const xrt::kernel& k, const xrt::xclbin::arg& meta, int index, 
 }
 
 Card::Placed Card::place(int bank, const Arg& arg) {
-  if (arg.bytes == 0 || arg.host == nullptr) throw Error("BAD_ARGUMENT", "empty buffer argument");
+  if (arg.bytes == 0) return Placed{loaded_->buffers.take(bank, kEmptyBytes), &arg, bank, true};
+  if (arg.host == nullptr) throw Error("BAD_ARGUMENT", "buffer argument without memory");
   const auto* host = static_cast<const char*>(arg.host);
   const auto* base = arg.block ? static_cast<const char*>(arg.block->data()) : nullptr;
   // alloc()ed memory, the view at a whole page of its block (a sub-buffer
@@ -142,7 +149,7 @@ void Card::finish(Started& started, const RunItem& item) {
       p.bo.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
       if (p.pooled) p.bo.read(p.arg->host, p.arg->bytes, 0);
     }
-    if (p.pooled) loaded_->buffers.put(p.bank, p.arg->bytes, std::move(p.bo));
+    if (p.pooled) loaded_->buffers.put(p.bank, pooledBytes(*p.arg), std::move(p.bo));
   }
 }
 
