@@ -82,7 +82,7 @@ describe("XRT backend in the library", function () {
         const second = await inaccel.submit(inaccel.request("vadd.vadd").arg(a).arg(b).arg(plain).arg(n));
         console.log(JSON.stringify({ backends: [first.device.backend, second.device.backend], reconfigured: [first.reconfigured, second.reconfigured], c: c[0], plain: plain[0] }));
       })().catch((e) => { console.error(e); process.exit(1); });`,
-    { XILINX_XRT: xrtFolder, XCL_EMULATION_MODE: "noop", INACCEL_REPOSITORY: path.join(work, "repository") });
+    { XILINX_XRT: xrtFolder, XCL_EMULATION_MODE: "noop", INACCEL_REPOSITORY: path.join(work, "repository"), INACCEL_STATE_DIR: path.join(work, "state") });
     expect(child.code, child.stderr).to.equal(0);
     expect(JSON.parse(child.stdout.trim().split("\n").pop() ?? "")).to.deep.equal({
       backends: ["xrt", "xrt"], reconfigured: [true, false], c: 7, plain: 5,
@@ -119,7 +119,7 @@ describe("XRT backend in the library", function () {
           c: [c[0], c[n - 1], alloced[0]],
         }));
       })().catch((e) => { console.error(e); process.exit(1); });`,
-    { XILINX_XRT: xrtFolder, XCL_EMULATION_MODE: "noop", INACCEL_REPOSITORY: path.join(work, "repository-lengths") });
+    { XILINX_XRT: xrtFolder, XCL_EMULATION_MODE: "noop", INACCEL_REPOSITORY: path.join(work, "repository-lengths"), INACCEL_STATE_DIR: path.join(work, "state-lengths") });
     expect(child.code, child.stderr).to.equal(0);
     expect(JSON.parse(child.stdout.trim().split("\n").pop() ?? "")).to.deep.equal({
       full: "xrt", plain: "xrt", alloced: "xrt", emptyInput: "xrt", c: [7, 7, 7],
