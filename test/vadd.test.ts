@@ -63,9 +63,8 @@ describe("vector.addition on PoCL", () => {
     }
   });
 
-  // Each position of a device's batch keeps a kernel object whose scalars
-  // and staged slices are set only when they change: requests of many
-  // sizes, in flight together, must each run with their own.
+  // Requests of many sizes in flight together share a device's batches,
+  // and its staging areas: each must run with its own size and slices.
   it("runs requests of different sizes in the same batches, each with its own size", async () => {
     const sizes = Array.from({ length: 600 }, (_, j) => 1 + ((j * 37) % 64));
     await allInFlight(sizes.length, (j) => {

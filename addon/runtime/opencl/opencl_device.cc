@@ -1,6 +1,5 @@
 #include "runtime/opencl/opencl_device.h"
 
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -178,10 +177,7 @@ void OpenclDevice::unconfigure() {
   const bool any = program_ || !kernels_.empty();
   if (!any) return;
   const Api& cl = api();
-  for (auto& entry : kernels_) {
-    cl.clReleaseKernel(entry.second.kernel);
-    for (const Instance& instance : entry.second.positions) cl.clReleaseKernel(instance.kernel);
-  }
+  for (auto& entry : kernels_) cl.clReleaseKernel(entry.second.kernel);
   kernels_.clear();
   if (program_) cl.clReleaseProgram(program_);
   program_ = nullptr;
@@ -190,7 +186,7 @@ void OpenclDevice::unconfigure() {
   staging_.clear();
 }
 
-OpenclDevice::Kernel& OpenclDevice::kernel(const std::string& name) {
+const OpenclDevice::Kernel& OpenclDevice::kernel(const std::string& name) {
   auto found = kernels_.find(name);
   if (found != kernels_.end()) return found->second;
   const Api& cl = api();
@@ -204,7 +200,7 @@ OpenclDevice::Kernel& OpenclDevice::kernel(const std::string& name) {
   cl.clGetKernelWorkGroupInfo(created, device_, CL_KERNEL_WORK_GROUP_SIZE, sizeof largest,
                               &largest, nullptr);
   const size_t local = compiled[0] ? compiled[0] : (largest >= kWorkGroup ? kWorkGroup : 0);
-  return kernels_.emplace(name, Kernel{created, local, compiled[0] != 0, {}}).first->second;
+  return kernels_.emplace(name, Kernel{created, local, compiled[0] != 0}).first->second;
 }
 
 // Device memory for each buffer argument of `item`: the host pages
@@ -255,50 +251,17 @@ void OpenclDevice::setArgs(cl_kernel kernel, const std::vector<Arg>& args,
   }
 }
 
-cl_kernel OpenclDevice::positioned(Kernel& entry, const std::string& name, size_t position,
-                                   const std::vector<Arg>& args, const Bound& bound) {
+void OpenclDevice::launch(const RunItem& item, const Bound& bound) {
   const Api& cl = api();
-  while (entry.positions.size() <= position) {
-    cl_int status = CL_SUCCESS;
-    cl_kernel created = cl.clCreateKernel(program_, name.c_str(), &status);
-    check(status, ("clCreateKernel(" + name + ")").c_str());
-    entry.positions.push_back(Instance{created, {}});
-  }
-  Instance& instance = entry.positions[position];
-  instance.held.resize(args.size());
-  for (size_t i = 0; i < args.size(); ++i) {
-    const Arg& arg = args[i];
-    Instance::Held& held = instance.held[i];
-    const bool scalar = arg.kind == Arg::Kind::Scalar;
-    if (held.known && (scalar ? held.scalar.size() == arg.scalar.size() &&
-                                    std::memcmp(held.scalar.data(), arg.scalar.data(),
-                                                arg.scalar.size()) == 0
-                              : bound.staged[i] && held.memory == bound.memory[i])) {
-      continue;
-    }
-    held.known = false;
-    const cl_uint index = static_cast<cl_uint>(i);
-    check(scalar ? cl.clSetKernelArg(instance.kernel, index, arg.scalar.size(), arg.scalar.data())
-                 : cl.clSetKernelArg(instance.kernel, index, sizeof(cl_mem), &bound.memory[i]),
-          "clSetKernelArg");
-    held.known = scalar || bound.staged[i];
-    held.memory = scalar ? nullptr : bound.memory[i];
-    held.scalar = arg.scalar;
-  }
-  return instance.kernel;
-}
-
-void OpenclDevice::launch(const RunItem& item, const Bound& bound, size_t position) {
-  const Api& cl = api();
-  Kernel& entry = kernel(*item.kernel);
-  cl_kernel object = positioned(entry, *item.kernel, position, *item.args, bound);
+  const Kernel& entry = kernel(*item.kernel);
+  setArgs(entry.kernel, *item.args, bound.memory);
   const size_t items = item.globalSize ? item.globalSize : 1;
   // Whole work-groups: a kernel compiled for a work-group size needs
   // exactly that one, and a kernel with a work size handles the extra
   // work-items. A single work-item task otherwise launches alone.
   const size_t local = entry.required || items > 1 ? entry.local : 0;
   const size_t global = local ? (items + local - 1) / local * local : items;
-  check(cl.clEnqueueNDRangeKernel(bound.queue, object, 1, nullptr, &global,
+  check(cl.clEnqueueNDRangeKernel(bound.queue, entry.kernel, 1, nullptr, &global,
                                   local ? &local : nullptr, 0, nullptr, nullptr),
         "clEnqueueNDRangeKernel");
 }
@@ -372,7 +335,7 @@ void OpenclDevice::runMany(const std::vector<RunItem>& items,
   } catch (...) {
     errors.assign(items.size(), std::current_exception());
   }
-  each([&](size_t j) { launch(items[j], bound[j], j); });
+  each([&](size_t j) { launch(items[j], bound[j]); });
   // The last read on queue_ blocks (it returns sooner than clFinish on
   // NVIDIA's OpenCL: 23 vs 34 us per tiny request on an H100): the staged
   // one if any, else the last request's own.

@@ -31,32 +31,16 @@ class OpenclDevice : public Device {
  private:
   void ensureContext();
   cl_program build(const Bitstream& bitstream);
-  // A kernel object for one position in a batch, and what its arguments
-  // hold where that can be trusted: a scalar's bytes, or a staged slice
-  // (which lives as long as the kernel objects do). In a stream of like
-  // requests each position's slices and scalars come round unchanged, and
-  // are not set again. A pooled or wrapped buffer is set every time: its
-  // handle may be a new buffer's at a released one's address.
-  struct Instance {
-    struct Held {
-      bool known = false;
-      cl_mem memory = nullptr;
-      ScalarBytes scalar;
-    };
-    cl_kernel kernel = nullptr;
-    std::vector<Held> held;  // per argument
-  };
   struct Kernel {
-    cl_kernel kernel;  // a chunked request's, whose arguments change per chunk
+    cl_kernel kernel;
     size_t local;  // work-group size to launch with; 0 lets the runtime choose
     bool required;  // `local` is the size the kernel was compiled for
-    std::vector<Instance> positions;  // made on first use
   };
   // Work-groups of 64 unless the kernel was compiled for another size: the
   // runtime's own choice (local size NULL) makes a few huge groups on NVIDIA,
   // leaving most multiprocessors idle for row-per-work-item kernels.
   static constexpr size_t kWorkGroup = 64;
-  Kernel& kernel(const std::string& name);
+  const Kernel& kernel(const std::string& name);
   // Sets every argument of `kernel`: scalars' bytes, buffers' device memory.
   static void setArgs(cl_kernel kernel, const std::vector<Arg>& args,
                       const std::vector<cl_mem>& memory);
@@ -78,11 +62,7 @@ class OpenclDevice : public Device {
   // On queue_ small arguments are staged; on another queue every buffer
   // moves by itself.
   Bound bind(const RunItem& item, size_t request, cl_command_queue queue);
-  // The kernel object of batch position `position`, its arguments set to
-  // `bound`'s, only those that changed.
-  cl_kernel positioned(Kernel& entry, const std::string& name, size_t position,
-                       const std::vector<Arg>& args, const Bound& bound);
-  void launch(const RunItem& item, const Bound& bound, size_t position);
+  void launch(const RunItem& item, const Bound& bound);
   bool readBack(const RunItem& item, const Bound& bound, bool wait);
   size_t chunks(const RunItem& item) const;
   void runChunked(const RunItem& item, size_t count);
