@@ -10,14 +10,8 @@
 #               and busy share
 #   new-N.json, previous-N.json   bench/main.mjs --json of the two cases
 set -u
-OUT=${OUT:-/tmp/bench-out}
-mkdir -p "$OUT"
-python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.device/node.xz'),open('/tmp/node','wb'))"
-chmod +x /tmp/node
-[ -f /etc/OpenCL/vendors/nvidia.icd ] || echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-[ -e node_modules ] || ln -s .device/node_modules node_modules
+. bench/device-env.sh
 [ -e .device/exp/node_modules ] || ln -s ../node_modules .device/exp/node_modules
-export PATH=/tmp:$PATH INACCEL_CACHE_DIR=/tmp/inaccel-cache
 first=$(INACCEL_DEVICES=gpu node -e 'console.log(require("./dist/index.js").devices()[0].id)')
 runs=0
 # rate DEVICES SDK: one child run, as a line of figures.

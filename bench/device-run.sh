@@ -18,22 +18,15 @@
 #   examples.txt   node examples/*.mjs with INACCEL_DEVICES=gpu
 #   log.txt        everything else: clinfo, timings, stderr
 set -u
-OUT=${OUT:-/tmp/bench-out}
-mkdir -p "$OUT"
+. bench/device-env.sh
 LOG="$OUT/log.txt"
 {
-  python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.device/node.xz'),open('/tmp/node','wb'))"
-  chmod +x /tmp/node
-  [ -f /etc/OpenCL/vendors/nvidia.icd ] || echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-  [ -e node_modules ] || ln -s .device/node_modules node_modules
   clinfo -l
   nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.width.current --format=csv
   nproc
 } >"$LOG" 2>&1
-export PATH=/tmp:$PATH
 # The GPUs; where there is one, two-devices picks two PoCL CPU devices itself.
 export INACCEL_DEVICES=${BENCH_DEVICES:-gpu}
-export INACCEL_CACHE_DIR=/tmp/inaccel-cache
 
 echo "== pcie probe" >>"$LOG"
 timeout 60 python3 bench/probes/pcie.py >"$OUT/pcie.json" 2>>"$LOG"

@@ -129,6 +129,12 @@ export function table(result) {
   out.push(line(rows[0]), rows[0].map((_, i) => "-".repeat(widths[i])).join("  "));
   for (const r of rows.slice(1)) out.push(line(r));
   for (const c of result.cases) out.push(`  ${c.name}: baseline = ${c.baselineIs}`);
+  // The scale-up cases: how far other ways of using the same devices scale.
+  const scalings = ["apartScaling", "processScaling", "threadScaling", "rawScaling"];
+  for (const c of result.cases) {
+    const known = scalings.filter((k) => c[k] != null).map((k) => `${k} ${c[k].toFixed(3)}`);
+    if (known.length) out.push(`  ${c.name}: ${known.join(", ")}`);
+  }
   return out.join("\n");
 }
 

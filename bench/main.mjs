@@ -301,9 +301,12 @@ const RAW_LARGE = "hand-tuned raw OpenCL in one process, one host thread per dev
  * processes, and from two worker threads of one process, on either side
  * (`variants`): `processScaling` is two processes on two devices against
  * the better of one and two processes on one device, `threadScaling` the
- * same for threads.
+ * same for threads. Always, the same requests also come from two processes
+ * each on a device of its own (`apart`: their two environments), which
+ * share nothing but the host: `apartScaling`, against one process on one
+ * device, is how far the host and driver scale the SDK's own work.
  */
-async function twoVersusOne(name, arg, one, two, extra, raw) {
+async function twoVersusOne(name, arg, one, two, extra, raw, apart) {
   const seen = { jsBusy: { one: [], two: [] }, deviceBusy: { one: [], two: [] }, batch: { one: [], two: [] } };
   const measure = (side, env) => async () => {
     const run = await runTogether([CHILD], [{ env, arg }]);
@@ -327,12 +330,21 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
     if (side === "two") seen.threadSplit = run.reports[0].perThread;
     return run.rate;
   };
+  const apartRun = async () => {
+    const half = { ...arg, count: arg.count / 2 };
+    const run = await runTogether([CHILD], apart.map((env) => ({ env, arg: half })));
+    return run.rate;
+  };
   const rawSides = [await rawOn(raw.select, 1, one), await rawOn(raw.select, 2, two)];
   const measures = {
     baseline: measure("one", one),
     sdk: measure("two", two),
+    apart: apartRun,
     rawOne: async () => (await rawSides[0].ask(raw.line)).value,
     rawTwo: async () => (await rawSides[1].ask(raw.line)).value,
+  };
+  const variantsIs = {
+    apart: "the same requests from two processes (half each), each on a device of its own",
   };
   try {
     if (raw.pairs) {
@@ -340,19 +352,18 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
       measures.processesTwo = pair("two", two);
       measures.threadsOne = threads("one", one);
       measures.threadsTwo = threads("two", two);
-      extra = {
-        ...extra,
-        variantsIs: {
-          processesOne: "the same requests from two processes (half each) on the one device",
-          processesTwo: "the same requests from two processes (half each) on the two devices",
-          threadsOne: "the same requests from two worker threads of one process (half each) on the one device",
-          threadsTwo: "the same requests from two worker threads of one process (half each) on the two devices",
-        },
-      };
+      Object.assign(variantsIs, {
+        processesOne: "the same requests from two processes (half each) on the one device",
+        processesTwo: "the same requests from two processes (half each) on the two devices",
+        threadsOne: "the same requests from two worker threads of one process (half each) on the one device",
+        threadsTwo: "the same requests from two worker threads of one process (half each) on the two devices",
+      });
     }
+    extra = { ...extra, variantsIs };
     const r = result(name, "requests/s", "higher", await alternate(measures), { devices: seen, ...extra });
     r.handTunedIs = { rawOne: `${raw.is}, on one device`, rawTwo: `${raw.is}, on two devices` };
     r.rawScaling = round(r.handTuned.rawTwo / r.handTuned.rawOne);
+    r.apartScaling = round(r.variants.apart / r.baseline);
     if (raw.pairs) {
       r.processScaling = round(r.variants.processesTwo / Math.max(r.baseline, r.variants.processesOne));
       r.threadScaling = round(r.variants.threadsTwo / Math.max(r.baseline, r.variants.threadsOne));
@@ -366,13 +377,14 @@ async function twoVersusOne(name, arg, one, two, extra, raw) {
 /** The SDK on the host's first two GPUs against the same on the first. */
 async function twoGpus(name, arg, raw) {
   const dir = fs.mkdtempSync(path.join(scratch, `${name}-`));
-  const [first, both] = [ids(gpus.slice(0, 1)), ids(gpus.slice(0, 2))];
+  const [first, second, both] = [ids(gpus.slice(0, 1)), ids(gpus.slice(1, 2)), ids(gpus.slice(0, 2))];
   const env = (selector, tag) => ({ ...process.env, INACCEL_DEVICES: selector, INACCEL_STATE_DIR: path.join(dir, tag) });
   const r = await twoVersusOne(name, arg, env(first, "one"), env(both, "two"), {
     baselineIs: `the SDK in one process on one GPU (INACCEL_DEVICES=${first})`,
     sdkIs: `the SDK in one process on two GPUs (INACCEL_DEVICES=${both}), requests spread by the engine`,
     params: arg, target: `ratio >= ${TWO_TARGET[name]}`,
-  }, { ...raw, select: ["--platform", gpus[0].platform.name, "--type", "gpu"] });
+  }, { ...raw, select: ["--platform", gpus[0].platform.name, "--type", "gpu"] },
+  [env(first, "apart-1"), env(second, "apart-2")]);
   r.met = r.ratio >= TWO_TARGET[name];
   return r;
 }
@@ -386,10 +398,10 @@ async function twoPocl(name, arg, raw) {
   const cores = os.availableParallelism();
   const perDevice = Math.max(1, Math.floor(cores / 2));
   const dir = fs.mkdtempSync(path.join(scratch, `${name}-`));
-  const envFor = (pocl) => ({
+  const envFor = (pocl, tag = pocl.replace(/ /g, "-")) => ({
     ...process.env, POCL_DEVICES: pocl, POCL_MAX_PTHREAD_COUNT: String(perDevice),
     INACCEL_DEVICES: "cpu",
-    INACCEL_STATE_DIR: path.join(dir, pocl.replace(/ /g, "-")), INACCEL_PINNED: "0",
+    INACCEL_STATE_DIR: path.join(dir, tag), INACCEL_PINNED: "0",
   });
   let pocl = "pthread";
   const probe = await runTogether([CHILD], [{ env: envFor(`${pocl} ${pocl}`), arg: { ...arg, count: 64 } }])
@@ -400,7 +412,7 @@ async function twoPocl(name, arg, raw) {
     sdkIs: `the SDK on two devices (POCL_DEVICES="${pocl} ${pocl}"), requests spread by the engine`,
     params: { ...arg, pthreadsPerDevice: perDevice, hostCores: cores },
     target: `ratio >= ${TWO_TARGET[name]} where the host has the cores`,
-  }, { ...raw, select: ["--type", "cpu"] });
+  }, { ...raw, select: ["--type", "cpu"] }, [envFor(pocl, "apart-1"), envFor(pocl, "apart-2")]);
   r.met = cores >= 4 ? r.ratio >= TWO_TARGET[name] : null;
   return r;
 }
