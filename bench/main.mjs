@@ -333,6 +333,7 @@ async function twoVersusOne(name, arg, one, two, extra, raw, apart) {
   const apartRun = async () => {
     const half = { ...arg, count: arg.count / 2 };
     const run = await runTogether([CHILD], apart.map((env) => ({ env, arg: half })));
+    seen.apartSplit = run.reports.map((report) => report.perDevice);
     return run.rate;
   };
   const rawSides = [await rawOn(raw.select, 1, one), await rawOn(raw.select, 2, two)];

@@ -44,8 +44,9 @@ describe("bench --quick --json", function () {
         name: string; unit: string; sdk: number; baseline: number; ratio: number;
         handTuned?: Record<string, number>; rawScaling?: number;
         variants?: Record<string, number>; processScaling?: number; threadScaling?: number;
+        apartScaling?: number;
         params?: { count?: number };
-        devices?: { threadSplit?: Record<string, number>[] };
+        devices?: { threadSplit?: Record<string, number>[]; apartSplit?: Record<string, number>[] };
       }[];
     };
     expect(result.device).to.be.a("string").and.not.empty;
@@ -62,11 +63,16 @@ describe("bench --quick --json", function () {
       const scaled = result.cases.find((c) => c.name === name)!;
       expect(scaled.handTuned, name).to.have.all.keys("rawOne", "rawTwo");
       expect(scaled.rawScaling, name).to.be.closeTo(scaled.handTuned!.rawTwo! / scaled.handTuned!.rawOne!, 0.001);
+      // And two processes, each on a device of its own: half the requests each, all on that device.
+      expect(scaled.apartScaling, name).to.be.closeTo(scaled.variants!.apart! / scaled.baseline, 0.001);
+      const apart = scaled.devices!.apartSplit!;
+      expect(apart, name).to.have.length(2);
+      for (const perDevice of apart) expect(Object.values(perDevice), name).to.deep.equal([scaled.params!.count! / 2]);
     }
     const small = result.cases.find((c) => c.name === "two-devices-small")!;
     // And the same requests from two processes, and from two worker threads
     // of one process (half each), on one and on two devices.
-    expect(small.variants).to.have.all.keys("processesOne", "processesTwo", "threadsOne", "threadsTwo");
+    expect(small.variants).to.have.all.keys("apart", "processesOne", "processesTwo", "threadsOne", "threadsTwo");
     const one = Math.max(small.baseline, small.variants!.processesOne!);
     expect(small.processScaling).to.be.closeTo(small.variants!.processesTwo! / one, 0.001);
     const oneThreaded = Math.max(small.baseline, small.variants!.threadsOne!);
