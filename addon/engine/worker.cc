@@ -150,8 +150,11 @@ void Worker::loop() {
   device_.unconfigure();
 }
 
+// Every kIdlePoll without jobs: the device gives back memory it kept for
+// more requests, and drops what it loaded if another process reconfigured it.
 void Worker::idle() {
   if (loaded_.empty()) return;
+  device_.shrink();
   if (arbiter_.view(slot_).generation == loadedGeneration_) return;
   try {
     device_.unconfigure();

@@ -101,6 +101,9 @@ class Device {
   virtual void configure(const Bitstream& bitstream) = 0;
   // Drops the configuration and every cached device resource.
   virtual void unconfigure() = 0;
+  // Gives back device memory kept for requests to come beyond what an idle
+  // device keeps; the worker calls it when its queue has stayed empty.
+  virtual void shrink() {}
   // One request: kernel `kernel` of the configured bitstream with `args`
   // over `globalSize` work-items (1 for single-task kernels). With
   // `chunkArg` >= 0 the kernel is element-wise and that argument its work

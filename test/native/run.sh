@@ -22,6 +22,13 @@ echo "== block_index_test"
 "$CXX" "${FLAGS[@]}" -O2 test/native/block_index_test.cc -o "$OUT/block_index_test"
 "$OUT/block_index_test"
 
+echo "== buffer_cache_test"
+BUFFER_SRC=(addon/runtime/opencl/buffer_cache.cc addon/runtime/opencl/cl_api.cc
+  addon/memory/block.cc addon/memory/host_allocator.cc test/native/buffer_cache_test.cc)
+"$CXX" "${FLAGS[@]}" -O2 -DCL_TARGET_OPENCL_VERSION=120 "${BUFFER_SRC[@]}" -lOpenCL -ldl \
+  -o "$OUT/buffer_cache_test"
+"$OUT/buffer_cache_test"
+
 if [ "${SANITIZE:-0}" = 1 ]; then
   echo "== block_index_test (ASan + UBSan)"
   "$CXX" "${FLAGS[@]}" "${SAN[@]}" test/native/block_index_test.cc -o "$OUT/block_index_test_san"

@@ -1,13 +1,11 @@
 #include "runtime/opencl/buffer_cache.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "runtime/opencl/cl_api.h"
 
 namespace inaccel::opencl {
-
-namespace {
-// Past this much idle pooled memory, returned buffers are freed instead.
-constexpr size_t kMaxPooledBytes = size_t{1} << 30;
-}  // namespace
 
 cl_mem BufferCache::wrap(const BlockPtr& block) {
   auto found = wrapped_.find(block.get());
@@ -23,7 +21,7 @@ cl_mem BufferCache::wrap(const BlockPtr& block) {
 cl_mem BufferCache::take(size_t bytes) {
   auto found = pool_.find(bytes);
   if (found != pool_.end()) {
-    cl_mem buffer = found->second;
+    cl_mem buffer = found->second.buffer;
     pool_.erase(found);
     pooledBytes_ -= bytes;
     return buffer;
@@ -35,12 +33,23 @@ cl_mem BufferCache::take(size_t bytes) {
 }
 
 void BufferCache::put(cl_mem buffer, size_t bytes) {
-  if (pooledBytes_ + bytes > kMaxPooledBytes) {
-    api().clReleaseMemObject(buffer);
-    return;
-  }
-  pool_.emplace(bytes, buffer);
+  pool_.emplace(bytes, Pooled{buffer, ++puts_});
   pooledBytes_ += bytes;
+}
+
+void BufferCache::trim(size_t keep) {
+  if (pooledBytes_ <= keep) return;
+  std::vector<std::multimap<size_t, Pooled>::iterator> order;
+  for (auto it = pool_.begin(); it != pool_.end(); ++it) order.push_back(it);
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a->second.returned < b->second.returned; });
+  const Api& cl = api();
+  for (const auto& it : order) {
+    if (pooledBytes_ <= keep) break;
+    cl.clReleaseMemObject(it->second.buffer);
+    pooledBytes_ -= it->first;
+    pool_.erase(it);
+  }
 }
 
 void BufferCache::purge() {
@@ -58,7 +67,7 @@ void BufferCache::clear() {
   if (wrapped_.empty() && pool_.empty()) return;
   const Api& cl = api();
   for (auto& entry : wrapped_) cl.clReleaseMemObject(entry.second.buffer);
-  for (auto& entry : pool_) cl.clReleaseMemObject(entry.second);
+  for (auto& entry : pool_) cl.clReleaseMemObject(entry.second.buffer);
   wrapped_.clear();
   pool_.clear();
   pooledBytes_ = 0;

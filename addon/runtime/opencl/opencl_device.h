@@ -25,6 +25,7 @@ class OpenclDevice : public Device {
 
   void configure(const Bitstream& bitstream) override;
   void unconfigure() override;
+  void shrink() override;
   void runMany(const std::vector<RunItem>& items,
                std::vector<std::exception_ptr>& errors) override;
 

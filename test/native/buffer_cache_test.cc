@@ -1,0 +1,100 @@
+// BufferCache (addon/runtime/opencl/buffer_cache.h) on a real OpenCL
+// device (PoCL here): buffers given back are taken again by size, and
+// trim() frees those given back longest ago, only those, until at most
+// `keep` bytes stay pooled. Whether a buffer was freed is read from its
+// OpenCL reference count: the test holds one reference of its own.
+#include <CL/cl.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "runtime/opencl/buffer_cache.h"
+
+namespace {
+
+int failures = 0;
+
+#define CHECK(cond)                                                   \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);     \
+      failures++;                                                     \
+    }                                                                 \
+  } while (0)
+
+constexpr size_t kMiB = size_t{1} << 20;
+
+cl_uint references(cl_mem buffer) {
+  cl_uint count = 0;
+  clGetMemObjectInfo(buffer, CL_MEM_REFERENCE_COUNT, sizeof count, &count, nullptr);
+  return count;
+}
+
+}  // namespace
+
+int main() {
+  cl_platform_id platform = nullptr;
+  cl_device_id device = nullptr;
+  if (clGetPlatformIDs(1, &platform, nullptr) != CL_SUCCESS ||
+      clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, nullptr) != CL_SUCCESS) {
+    std::printf("FAIL: no OpenCL device\n");
+    return 1;
+  }
+  cl_int status = CL_SUCCESS;
+  cl_context context = clCreateContext(nullptr, 1, &device, nullptr, nullptr, &status);
+  if (status != CL_SUCCESS) {
+    std::printf("FAIL: clCreateContext %d\n", status);
+    return 1;
+  }
+  {
+    inaccel::opencl::BufferCache cache;
+    cache.setContext(context);
+
+    // Four buffers of 1 MiB, then one of 2 MiB, given back in that order.
+    std::vector<cl_mem> small;
+    for (int i = 0; i < 4; i++) small.push_back(cache.take(kMiB));
+    cl_mem large = cache.take(2 * kMiB);
+    for (cl_mem buffer : small) clRetainMemObject(buffer);
+    clRetainMemObject(large);
+    for (cl_mem buffer : small) cache.put(buffer, kMiB);
+    cache.put(large, 2 * kMiB);
+    CHECK(cache.pooledBytes() == 6 * kMiB);
+
+    // A take of a pooled size gets a pooled buffer, not a new one.
+    cl_mem again = cache.take(2 * kMiB);
+    CHECK(again == large);
+    CHECK(cache.pooledBytes() == 4 * kMiB);
+    cache.put(again, 2 * kMiB);  // now the last given back
+
+    // Nothing to free while the pool holds no more than `keep`.
+    cache.trim(6 * kMiB);
+    CHECK(cache.pooledBytes() == 6 * kMiB);
+    for (cl_mem buffer : small) CHECK(references(buffer) == 2);
+
+    // Down to 5 MiB: the first 1 MiB buffer given back goes, only it.
+    cache.trim(5 * kMiB);
+    CHECK(cache.pooledBytes() == 5 * kMiB);
+    CHECK(references(small[0]) == 1);
+    for (size_t i = 1; i < small.size(); i++) CHECK(references(small[i]) == 2);
+
+    // Down to 2 MiB: the 1 MiB buffers go, the 2 MiB one, given back last, stays.
+    cache.trim(2 * kMiB);
+    CHECK(cache.pooledBytes() == 2 * kMiB);
+    for (cl_mem buffer : small) CHECK(references(buffer) == 1);
+    CHECK(references(large) == 2);
+    CHECK(cache.take(2 * kMiB) == large);
+    CHECK(cache.pooledBytes() == 0);
+    cache.put(large, 2 * kMiB);
+
+    // clear() frees the rest.
+    cache.clear();
+    CHECK(cache.pooledBytes() == 0);
+    CHECK(references(large) == 1);
+    for (cl_mem buffer : small) clReleaseMemObject(buffer);
+    clReleaseMemObject(large);
+  }
+  clReleaseContext(context);
+  if (failures) return 1;
+  std::printf("buffer_cache_test: ok\n");
+  return 0;
+}
