@@ -12,9 +12,6 @@ namespace inaccel::opencl {
 
 namespace {
 
-// Idle device buffers a device keeps at least (see runMany's end).
-constexpr size_t kPooledFloor = size_t{1} << 30;
-
 std::string platformString(cl_platform_id platform, cl_platform_info what) {
   size_t size = 0;
   if (api().clGetPlatformInfo(platform, what, 0, nullptr, &size) != CL_SUCCESS) return "";
@@ -177,7 +174,10 @@ void OpenclDevice::configure(const Bitstream& bitstream) {
   configured_ = bitstream.id;
 }
 
-void OpenclDevice::shrink() { buffers_.trim(kPooledFloor); }
+void OpenclDevice::shrink() {
+  poolKeeps_ = kPooledFloor;
+  buffers_.trim(poolKeeps_);
+}
 
 void OpenclDevice::unconfigure() {
   const bool any = program_ || !kernels_.empty();
@@ -189,6 +189,7 @@ void OpenclDevice::unconfigure() {
   program_ = nullptr;
   configured_.clear();
   buffers_.clear();
+  poolKeeps_ = kPooledFloor;
   staging_.clear();
 }
 
@@ -367,17 +368,19 @@ void OpenclDevice::runMany(const std::vector<RunItem>& items,
     const cl_int finished = cl.clFinish(queues_[q]);
     if (status == CL_SUCCESS) status = finished;
   }
-  // Nothing still uses the lent buffers now. The pool keeps as much as
-  // this batch used, or kPooledFloor: a run of large batches then reuses
-  // its buffers. Capped at the floor, 16 Mi-float requests 8 at a time made
-  // and freed some each batch, 8-11% slower on an H100 (docs/performance.md).
+  // Nothing still uses the lent buffers now. Until the device is next idle
+  // the pool keeps as much as its largest batch used (kPooledFloor at
+  // least): a run of large batches reuses their buffers. Capped at the
+  // floor, 16 Mi-float requests 8 at a time made and freed some every
+  // batch, 8-11% slower on an H100 (docs/performance.md).
   size_t lentBytes = 0;
   for (const Lent& lent : lent_) {
     buffers_.put(lent.buffer, lent.bytes);
     lentBytes += lent.bytes;
   }
   lent_.clear();
-  buffers_.trim(std::max(kPooledFloor, lentBytes));
+  poolKeeps_ = std::max(poolKeeps_, lentBytes);
+  buffers_.trim(poolKeeps_);
   if (status != CL_SUCCESS) {
     const Error error("DEVICE_ERROR", std::string("clFinish: ") + errorName(status));
     for (auto& e : errors) {

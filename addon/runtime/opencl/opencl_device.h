@@ -99,6 +99,9 @@ class OpenclDevice : public Device {
     size_t bytes;
   };
   std::vector<Lent> lent_;
+  // Idle device buffers the pool keeps: its floor, and now (runMany's end).
+  static constexpr size_t kPooledFloor = size_t{1} << 30;
+  size_t poolKeeps_ = kPooledFloor;
 };
 
 }  // namespace inaccel::opencl
