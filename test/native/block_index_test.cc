@@ -7,19 +7,10 @@
 #include <random>
 #include <vector>
 
+#include "check.h"
 #include "memory/block_index.h"
 
 namespace {
-
-int failures = 0;
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);     \
-      failures++;                                                     \
-    }                                                                 \
-  } while (0)
 
 struct Holder {
   int id;
@@ -93,6 +84,6 @@ int main() {
   edges(0);
   edges(3 * inaccel::BlockIndex<Holder>::kSorted);
   many();
-  std::printf("%s\n", failures ? "block_index_test: FAILED" : "block_index_test: ok");
-  return failures ? 1 : 0;
+  std::printf("%s\n", check::failures ? "block_index_test: FAILED" : "block_index_test: ok");
+  return check::failures ? 1 : 0;
 }

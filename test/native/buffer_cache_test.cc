@@ -8,19 +8,10 @@
 #include <cstdio>
 #include <vector>
 
+#include "check.h"
 #include "runtime/opencl/buffer_cache.h"
 
 namespace {
-
-int failures = 0;
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);     \
-      failures++;                                                     \
-    }                                                                 \
-  } while (0)
 
 constexpr size_t kMiB = size_t{1} << 20;
 
@@ -94,7 +85,7 @@ int main() {
     clReleaseMemObject(large);
   }
   clReleaseContext(context);
-  if (failures) return 1;
+  if (check::failures) return 1;
   std::printf("buffer_cache_test: ok\n");
   return 0;
 }
