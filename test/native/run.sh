@@ -14,6 +14,9 @@ FLAGS=(-std=c++17 -Wall -Wextra -Werror -pthread -Iaddon)
 SAN=(-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all)
 mkdir -p "$OUT"
 
+echo "== plugin_abi"
+bash test/native/plugin_abi.sh
+
 echo "== arbiter_test"
 "$CXX" "${FLAGS[@]}" -O2 addon/arbiter/*.cc test/native/arbiter_test*.cc -o "$OUT/arbiter_test"
 "$OUT/arbiter_test"
