@@ -83,6 +83,22 @@ int main() {
     CHECK(references(large) == 1);
     for (cl_mem buffer : small) clReleaseMemObject(buffer);
     clReleaseMemObject(large);
+
+    // By age, not by size: a 2 MiB buffer given back before two of 1 MiB
+    // goes first, though the pool files it after them.
+    cl_mem older = cache.take(2 * kMiB);
+    cl_mem newer[2] = {cache.take(kMiB), cache.take(kMiB)};
+    clRetainMemObject(older);
+    for (cl_mem buffer : newer) clRetainMemObject(buffer);
+    cache.put(older, 2 * kMiB);
+    for (cl_mem buffer : newer) cache.put(buffer, kMiB);
+    cache.trim(2 * kMiB);
+    CHECK(cache.pooledBytes() == 2 * kMiB);
+    CHECK(references(older) == 1);
+    for (cl_mem buffer : newer) CHECK(references(buffer) == 2);
+    cache.clear();
+    clReleaseMemObject(older);
+    for (cl_mem buffer : newer) clReleaseMemObject(buffer);
   }
   clReleaseContext(context);
   if (check::failures) return 1;
