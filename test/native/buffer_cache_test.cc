@@ -1,7 +1,8 @@
 // BufferCache (addon/runtime/opencl/buffer_cache.h) on a real OpenCL
-// device (PoCL here): buffers given back are taken again by size, and
-// trim() frees those given back longest ago, only those, until at most
-// `keep` bytes stay pooled. Whether a buffer was freed is read from its
+// device (PoCL here): buffers given back are taken again by size; pooled
+// and lent buffers stay within the most lent at once, or the floor; a new
+// buffer and shrink() free pooled ones given back longest ago first, and
+// only as many as they must. Whether a buffer was freed is read from its
 // OpenCL reference count: the test holds one reference of its own.
 #include <CL/cl.h>
 
@@ -38,10 +39,12 @@ int main() {
     return 1;
   }
   {
-    inaccel::opencl::BufferCache cache;
+    // A floor of 4 MiB stands for the device's 1 GiB.
+    inaccel::opencl::BufferCache cache(4 * kMiB);
     cache.setContext(context);
 
-    // Four buffers of 1 MiB, then one of 2 MiB, given back in that order.
+    // Four buffers of 1 MiB and one of 2 MiB lent at once (6 MiB, the most
+    // so far), then given back in that order: the pool keeps them all.
     std::vector<cl_mem> small;
     for (int i = 0; i < 4; i++) small.push_back(cache.take(kMiB));
     cl_mem large = cache.take(2 * kMiB);
@@ -56,43 +59,49 @@ int main() {
     CHECK(again == large);
     CHECK(cache.pooledBytes() == 4 * kMiB);
     cache.put(again, 2 * kMiB);  // now the last given back
-
-    // Nothing to free while the pool holds no more than `keep`.
-    cache.trim(6 * kMiB);
-    CHECK(cache.pooledBytes() == 6 * kMiB);
     for (cl_mem buffer : small) CHECK(references(buffer) == 2);
 
-    // Down to 5 MiB: the first 1 MiB buffer given back goes, only it.
-    cache.trim(5 * kMiB);
-    CHECK(cache.pooledBytes() == 5 * kMiB);
-    CHECK(references(small[0]) == 1);
-    for (size_t i = 1; i < small.size(); i++) CHECK(references(small[i]) == 2);
-
-    // Down to 2 MiB: the 1 MiB buffers go, the 2 MiB one, given back last, stays.
-    cache.trim(2 * kMiB);
-    CHECK(cache.pooledBytes() == 2 * kMiB);
-    for (cl_mem buffer : small) CHECK(references(buffer) == 1);
+    // A new size: pooled and lent stay within the most lent (6 MiB), so
+    // 3 MiB of pooled buffers go first, those given back longest ago.
+    cl_mem three = cache.take(3 * kMiB);
+    clRetainMemObject(three);
+    CHECK(cache.pooledBytes() == 3 * kMiB);
+    for (size_t i = 0; i < 3; i++) CHECK(references(small[i]) == 1);
+    CHECK(references(small[3]) == 2);
     CHECK(references(large) == 2);
-    CHECK(cache.take(2 * kMiB) == large);
-    CHECK(cache.pooledBytes() == 0);
-    cache.put(large, 2 * kMiB);
+    cache.put(three, 3 * kMiB);
+    CHECK(cache.pooledBytes() == 6 * kMiB);
+
+    // Idle: down to the floor, oldest first; the 3 MiB buffer stays.
+    cache.shrink();
+    CHECK(cache.pooledBytes() == 3 * kMiB);
+    CHECK(references(small[3]) == 1);
+    CHECK(references(large) == 1);
+    CHECK(references(three) == 2);
+    CHECK(cache.take(3 * kMiB) == three);
+    cache.put(three, 3 * kMiB);
 
     // clear() frees the rest.
     cache.clear();
     CHECK(cache.pooledBytes() == 0);
-    CHECK(references(large) == 1);
+    CHECK(references(three) == 1);
     for (cl_mem buffer : small) clReleaseMemObject(buffer);
     clReleaseMemObject(large);
-
+    clReleaseMemObject(three);
+  }
+  {
     // By age, not by size: a 2 MiB buffer given back before two of 1 MiB
     // goes first, though the pool files it after them.
+    inaccel::opencl::BufferCache cache(2 * kMiB);
+    cache.setContext(context);
     cl_mem older = cache.take(2 * kMiB);
     cl_mem newer[2] = {cache.take(kMiB), cache.take(kMiB)};
     clRetainMemObject(older);
     for (cl_mem buffer : newer) clRetainMemObject(buffer);
     cache.put(older, 2 * kMiB);
     for (cl_mem buffer : newer) cache.put(buffer, kMiB);
-    cache.trim(2 * kMiB);
+    CHECK(cache.pooledBytes() == 4 * kMiB);
+    cache.shrink();
     CHECK(cache.pooledBytes() == 2 * kMiB);
     CHECK(references(older) == 1);
     for (cl_mem buffer : newer) CHECK(references(buffer) == 2);

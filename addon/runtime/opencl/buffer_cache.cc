@@ -19,6 +19,8 @@ cl_mem BufferCache::wrap(const BlockPtr& block) {
 }
 
 cl_mem BufferCache::take(size_t bytes) {
+  lentBytes_ += bytes;
+  mostLent_ = std::max(mostLent_, lentBytes_);
   auto found = pool_.find(bytes);
   if (found != pool_.end()) {
     cl_mem buffer = found->second.buffer;
@@ -26,15 +28,24 @@ cl_mem BufferCache::take(size_t bytes) {
     pooledBytes_ -= bytes;
     return buffer;
   }
+  // Room for the new buffer (lentBytes_ counts it already).
+  trim(std::max(floor_, mostLent_) - lentBytes_);
   cl_int status = CL_SUCCESS;
   cl_mem buffer = api().clCreateBuffer(context_, CL_MEM_READ_WRITE, bytes, nullptr, &status);
+  if (status != CL_SUCCESS) lentBytes_ -= bytes;
   check(status, "clCreateBuffer");
   return buffer;
 }
 
 void BufferCache::put(cl_mem buffer, size_t bytes) {
+  lentBytes_ -= bytes;
   pool_.emplace(bytes, Pooled{buffer, ++puts_});
   pooledBytes_ += bytes;
+}
+
+void BufferCache::shrink() {
+  mostLent_ = lentBytes_;
+  trim(std::max(floor_, mostLent_) - lentBytes_);
 }
 
 void BufferCache::trim(size_t keep) {
@@ -64,6 +75,7 @@ void BufferCache::purge() {
 }
 
 void BufferCache::clear() {
+  mostLent_ = lentBytes_;
   if (wrapped_.empty() && pool_.empty()) return;
   const Api& cl = api();
   for (auto& entry : wrapped_) cl.clReleaseMemObject(entry.second.buffer);

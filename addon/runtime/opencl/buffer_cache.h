@@ -1,6 +1,11 @@
 // Device buffers kept between requests. Buffers over alloc()ed host memory
 // on unified-memory devices wrap the host pages (zero copy) and live as long
 // as the host block is in use; all other buffers come from a pool by size.
+// The pool and the buffers lent from it come to at most the most that was
+// lent at once since the last shrink(), or `floor` if that is more: a run
+// of large batches reuses its buffers, and what it no longer needs goes
+// when the device is idle. Where a buffer must be made, pooled ones go
+// first, those given back longest ago first.
 #pragma once
 
 #include <CL/cl.h>
@@ -16,7 +21,7 @@ namespace inaccel::opencl {
 
 class BufferCache {
  public:
-  BufferCache() = default;
+  explicit BufferCache(size_t floor) : floor_(floor) {}
   BufferCache(const BufferCache&) = delete;
   BufferCache& operator=(const BufferCache&) = delete;
   ~BufferCache() { clear(); }
@@ -28,9 +33,8 @@ class BufferCache {
   // A device buffer of `bytes`, pooled or new; give it back with put().
   cl_mem take(size_t bytes);
   void put(cl_mem buffer, size_t bytes);
-  // Frees pooled buffers, those given back longest ago first, until at
-  // most `keep` bytes stay pooled.
-  void trim(size_t keep);
+  // Forgets the most lent at once: the pool keeps `floor`, or what is lent.
+  void shrink();
   size_t pooledBytes() const { return pooledBytes_; }
   // Frees wrappers of blocks that JavaScript released.
   void purge();
@@ -45,10 +49,15 @@ class BufferCache {
     cl_mem buffer;
     uint64_t returned;  // put()'s count when it came back
   };
+  // Frees pooled buffers, oldest first, until at most `keep` bytes stay.
+  void trim(size_t keep);
+  const size_t floor_;
   cl_context context_ = nullptr;
   std::map<const Block*, Wrapped> wrapped_;
   std::multimap<size_t, Pooled> pool_;
   size_t pooledBytes_ = 0;
+  size_t lentBytes_ = 0;
+  size_t mostLent_ = 0;  // since the last shrink()
   uint64_t puts_ = 0;
 };
 

@@ -1,6 +1,5 @@
 #include "runtime/opencl/opencl_device.h"
 
-#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -174,10 +173,7 @@ void OpenclDevice::configure(const Bitstream& bitstream) {
   configured_ = bitstream.id;
 }
 
-void OpenclDevice::shrink() {
-  poolKeeps_ = kPooledFloor;
-  buffers_.trim(poolKeeps_);
-}
+void OpenclDevice::shrink() { buffers_.shrink(); }
 
 void OpenclDevice::unconfigure() {
   const bool any = program_ || !kernels_.empty();
@@ -189,7 +185,6 @@ void OpenclDevice::unconfigure() {
   program_ = nullptr;
   configured_.clear();
   buffers_.clear();
-  poolKeeps_ = kPooledFloor;
   staging_.clear();
 }
 
@@ -368,19 +363,9 @@ void OpenclDevice::runMany(const std::vector<RunItem>& items,
     const cl_int finished = cl.clFinish(queues_[q]);
     if (status == CL_SUCCESS) status = finished;
   }
-  // Nothing still uses the lent buffers now. Until the device is next idle
-  // the pool keeps as much as its largest batch used (kPooledFloor at
-  // least): a run of large batches reuses their buffers. Capped at the
-  // floor, 16 Mi-float requests 8 at a time made and freed some every
-  // batch, 8-11% slower on an H100 (docs/performance.md).
-  size_t lentBytes = 0;
-  for (const Lent& lent : lent_) {
-    buffers_.put(lent.buffer, lent.bytes);
-    lentBytes += lent.bytes;
-  }
+  // Nothing still uses the lent buffers now.
+  for (const Lent& lent : lent_) buffers_.put(lent.buffer, lent.bytes);
   lent_.clear();
-  poolKeeps_ = std::max(poolKeeps_, lentBytes);
-  buffers_.trim(poolKeeps_);
   if (status != CL_SUCCESS) {
     const Error error("DEVICE_ERROR", std::string("clFinish: ") + errorName(status));
     for (auto& e : errors) {

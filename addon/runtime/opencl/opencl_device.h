@@ -88,7 +88,10 @@ class OpenclDevice : public Device {
   cl_program program_ = nullptr;
   std::string configured_;
   std::map<std::string, Kernel> kernels_;
-  BufferCache buffers_;
+  // At least 1 GiB of device buffers kept; more while batches lend more
+  // (capped at 1 GiB, 16 Mi-float requests 8 at a time made and freed
+  // buffers every batch, 8% slower on an H100: docs/performance.md).
+  BufferCache buffers_{size_t{1} << 30};
   // Small arguments move in one transfer per batch: on GPUs and CPUs, whose
   // buffers need no memory bank (an FPGA's arguments each have theirs).
   bool stage_ = false;
@@ -99,9 +102,6 @@ class OpenclDevice : public Device {
     size_t bytes;
   };
   std::vector<Lent> lent_;
-  // Idle device buffers the pool keeps: its floor, and now (runMany's end).
-  static constexpr size_t kPooledFloor = size_t{1} << 30;
-  size_t poolKeeps_ = kPooledFloor;
 };
 
 }  // namespace inaccel::opencl
