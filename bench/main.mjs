@@ -317,10 +317,11 @@ async function twoVersusOne(name, arg, one, two, extra, raw, apart) {
     seen.batch[side].push(run.reports[0].batch);
     return run.rate;
   };
+  // Two processes, in `envs`, half the requests each.
+  const halves = (envs) => runTogether([CHILD], envs.map((env) => ({ env, arg: { ...arg, count: arg.count / 2 } })));
   const pair = (side, env) => async () => {
-    const half = { ...arg, count: arg.count / 2 };
     const sibling = { ...env, INACCEL_STATE_DIR: `${env.INACCEL_STATE_DIR}-pair` };
-    const run = await runTogether([CHILD], [{ env: sibling, arg: half }, { env: sibling, arg: half }]);
+    const run = await halves([sibling, sibling]);
     if (side === "two") seen.pairSplit = run.reports.map((report) => report.perDevice);
     return run.rate;
   };
@@ -331,8 +332,7 @@ async function twoVersusOne(name, arg, one, two, extra, raw, apart) {
     return run.rate;
   };
   const apartRun = async () => {
-    const half = { ...arg, count: arg.count / 2 };
-    const run = await runTogether([CHILD], apart.map((env) => ({ env, arg: half })));
+    const run = await halves(apart);
     seen.apartSplit = run.reports.map((report) => report.perDevice);
     return run.rate;
   };

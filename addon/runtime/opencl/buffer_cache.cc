@@ -28,8 +28,7 @@ cl_mem BufferCache::take(size_t bytes) {
     pooledBytes_ -= bytes;
     return buffer;
   }
-  // Room for the new buffer (lentBytes_ counts it already).
-  trim(std::max(floor_, mostLent_) - lentBytes_);
+  trim();  // room for the new buffer (lentBytes_ counts it already)
   cl_int status = CL_SUCCESS;
   cl_mem buffer = api().clCreateBuffer(context_, CL_MEM_READ_WRITE, bytes, nullptr, &status);
   if (status != CL_SUCCESS) lentBytes_ -= bytes;
@@ -45,10 +44,11 @@ void BufferCache::put(cl_mem buffer, size_t bytes) {
 
 void BufferCache::shrink() {
   mostLent_ = lentBytes_;
-  trim(std::max(floor_, mostLent_) - lentBytes_);
+  trim();
 }
 
-void BufferCache::trim(size_t keep) {
+void BufferCache::trim() {
+  const size_t keep = std::max(floor_, mostLent_) - lentBytes_;
   if (pooledBytes_ <= keep) return;
   std::vector<std::multimap<size_t, Pooled>::iterator> order;
   for (auto it = pool_.begin(); it != pool_.end(); ++it) order.push_back(it);

@@ -49,8 +49,9 @@ class BufferCache {
     cl_mem buffer;
     uint64_t returned;  // put()'s count when it came back
   };
-  // Frees pooled buffers, oldest first, until at most `keep` bytes stay.
-  void trim(size_t keep);
+  // Frees pooled buffers, oldest first, until pooled and lent come within
+  // the most lent since the last shrink(), or floor_.
+  void trim();
   const size_t floor_;
   cl_context context_ = nullptr;
   std::map<const Block*, Wrapped> wrapped_;
