@@ -1,5 +1,5 @@
-// Builds the raw baselines (bench/baseline/*.cc) and the launch-rate probe
-// (bench/probes/launch_rate.cc) into build/bench/ with g++
+// Builds the raw baselines (bench/baseline/*.cc) and the OpenCL probes
+// (bench/probes/*.cc) into build/bench/ with g++
 // on first use, and again whenever their sources change (a content stamp,
 // not mtimes: a copied tree keeps what it built).
 import { createHash } from "node:crypto";
@@ -23,6 +23,12 @@ function targets() {
     ? fs.readdirSync(arbiterDir).filter((f) => f.endsWith(".h")).sort().map((f) => path.join(arbiterDir, f))
     : [];
   const clCheck = path.join(ROOT, "bench", "cl_check.h");
+  const probe = (file) => ({
+    sources: [path.join(ROOT, "bench", "probes", file)],
+    headers: [clCheck],
+    includes: ["-I" + path.join(ROOT, "bench")],
+    libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
+  });
   return {
     vadd_baseline: {
       sources: [path.join(ROOT, "bench", "baseline", "vadd.cc")],
@@ -31,12 +37,8 @@ function targets() {
       // -lOpenCL needs the dev symlink; a host with only the runtime library has libOpenCL.so.1.
       libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
     },
-    launch_rate: {
-      sources: [path.join(ROOT, "bench", "probes", "launch_rate.cc")],
-      headers: [clCheck],
-      includes: ["-I" + path.join(ROOT, "bench")],
-      libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
-    },
+    launch_rate: probe("launch_rate.cc"),
+    copy_rate: probe("copy_rate.cc"),
     arbiter_lease: {
       sources: [path.join(ROOT, "bench", "baseline", "arbiter_lease.cc"), ...arbiterSources],
       headers: [...arbiterHeaders, path.join(ROOT, "addon", "common", "error.h"), path.join(ROOT, "addon", "common", "fnv1a.h")],

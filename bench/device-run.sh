@@ -6,6 +6,9 @@
 # carried. Writes under $OUT:
 #   pcie.json      bench/probes/pcie.py: the host's copy ceiling, each GPU
 #                  alone and all at once (CUDA, pinned memory, no OpenCL)
+#   copy.txt       bench/probes/copy_rate.cc: the same ceiling in OpenCL, for
+#                  vadd's bytes (two writes, one read) and for one write and
+#                  one read, on one GPU and on two
 #   launch.txt     bench/probes/launch_rate.cc: raw OpenCL launches/s of tiny
 #                  kernels, one host thread per GPU, on one GPU and on two
 #   bench.json     npm run bench -- --json (full set) on the GPUs
@@ -32,8 +35,15 @@ echo "== pcie probe" >>"$LOG"
 timeout 60 python3 bench/probes/pcie.py >"$OUT/pcie.json" 2>>"$LOG"
 echo "rc=$?" >>"$LOG"
 
-echo "== launch-rate probe" >>"$LOG"
 gpus=$(node -e 'console.log(require("./dist/index.js").devices().filter((d)=>d.type==="gpu").length)')
+echo "== copy-rate probe" >>"$LOG"
+for mix in vadd both; do
+  for devices in 1 $([ "$gpus" -gt 1 ] && echo 2); do
+    timeout 30 build/bench/copy_rate --devices "$devices" --mix "$mix" >>"$OUT/copy.txt" 2>>"$LOG"
+  done
+done
+
+echo "== launch-rate probe" >>"$LOG"
 for args in each once; do
   for devices in 1 $([ "$gpus" -gt 1 ] && echo 2); do
     timeout 30 build/bench/launch_rate --devices "$devices" --args "$args" >>"$OUT/launch.txt" 2>>"$LOG"

@@ -3,7 +3,7 @@
 // one JSON object with a number in every field. No timing is asserted:
 // figures on a shared CI host say nothing.
 import { expect } from "chai";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -97,5 +97,22 @@ describe("bench --quick --json", function () {
       for (const rate of report.perDevice) expect(rate).to.be.greaterThan(0);
       expect(report.total).to.be.closeTo(report.perDevice[0]! + report.perDevice[1]!, 2);
     }
+  });
+
+  it("the copy-rate probe moves each mix's bytes on every device it is given, and refuses bad options", async () => {
+    const { ensureBuilt } = (await import(path.join(ROOT, "bench", "build.mjs"))) as { ensureBuilt: (name: string) => string };
+    const probe = ensureBuilt("copy_rate");
+    const env = { ...process.env, POCL_DEVICES: "pthread pthread" };
+    for (const mix of ["vadd", "both", "up", "down"]) {
+      const out = execFileSync(probe, ["--type", "cpu", "--devices", "2", "--seconds", "0.2", "--mix", mix, "--mib", "1", "--host-mib", "16"], { env });
+      const report = JSON.parse(out.toString()) as { mix: string; perDevice: number[]; GBps: number };
+      expect(report.mix).to.equal(mix);
+      expect(report.perDevice).to.have.length(2);
+      for (const rate of report.perDevice) expect(rate).to.be.greaterThan(0);
+      expect(report.GBps).to.be.closeTo(report.perDevice[0]! + report.perDevice[1]!, 0.15);
+    }
+    const bad = spawnSync(probe, ["--type", "cpu", "--mib", "8", "--host-mib", "16"], { env });
+    expect(bad.status).to.equal(1);
+    expect(JSON.parse(bad.stdout.toString())).to.deep.equal({ error: "bad options" });
   });
 });

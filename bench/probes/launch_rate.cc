@@ -68,22 +68,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-std::vector<cl_device_id> findDevices(cl_device_type type) {
-  cl_uint platforms = 0;
-  clGetPlatformIDs(0, nullptr, &platforms);
-  std::vector<cl_platform_id> ids(platforms);
-  if (platforms) clGetPlatformIDs(platforms, ids.data(), nullptr);
-  std::vector<cl_device_id> out;
-  for (cl_platform_id p : ids) {
-    cl_uint n = 0;
-    if (clGetDeviceIDs(p, type, 0, nullptr, &n) != CL_SUCCESS || n == 0) continue;
-    std::vector<cl_device_id> found(n);
-    clGetDeviceIDs(p, type, n, found.data(), nullptr);
-    out.insert(out.end(), found.begin(), found.end());
-  }
-  return out;
-}
-
 // One device's loop; returns its launches once `stop` is set.
 long long drive(cl_device_id device, const Options& o, std::atomic<int>& ready,
                 const std::atomic<bool>& go, const std::atomic<bool>& stop) {
