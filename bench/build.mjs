@@ -25,7 +25,7 @@ function targets() {
   const clCheck = path.join(ROOT, "bench", "cl_check.h");
   const probe = (file) => ({
     sources: [path.join(ROOT, "bench", "probes", file)],
-    headers: [clCheck],
+    headers: [clCheck, path.join(ROOT, "bench", "probes", "together.h")],
     includes: ["-I" + path.join(ROOT, "bench")],
     libraries: [["-lOpenCL", "-pthread"], ["-l:libOpenCL.so.1", "-pthread"]],
   });

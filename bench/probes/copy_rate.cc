@@ -18,7 +18,6 @@
 #include <CL/cl.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "cl_check.h"
+#include "together.h"
 
 namespace {
 
@@ -160,21 +160,12 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   const std::vector<cl_device_id> all = findDevices(o.type);
   if (static_cast<int>(all.size()) < o.first + o.devices) die("not enough devices");
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false}, stop{false};
-  std::vector<double> bytes(o.devices);
-  std::vector<std::thread> threads;
-  for (int d = 0; d < o.devices; ++d) {
-    threads.emplace_back([&, d] { bytes[d] = drive(all[o.first + d], o, ready, go, stop); });
-  }
-  while (ready < o.devices) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  const auto start = std::chrono::steady_clock::now();
-  go = true;
-  std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
-  stop = true;
-  for (std::thread& t : threads) t.join();
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::vector<cl_device_id> chosen(all.begin() + o.first, all.begin() + o.first + o.devices);
+  const auto [bytes, elapsed] = runTogether<double>(
+      chosen, o.seconds, [&](cl_device_id device, std::atomic<int>& ready,
+                             const std::atomic<bool>& go, const std::atomic<bool>& stop) {
+        return drive(device, o, ready, go, stop);
+      });
   std::string per;
   double total = 0;
   for (double moved : bytes) {

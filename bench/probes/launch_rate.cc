@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "cl_check.h"
+#include "together.h"
 
 namespace {
 
@@ -191,21 +191,12 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   const std::vector<cl_device_id> all = findDevices(o.type);
   if (static_cast<int>(all.size()) < o.first + o.devices) die("not enough devices");
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false}, stop{false};
-  std::vector<long long> launches(o.devices);
-  std::vector<std::thread> threads;
-  for (int d = 0; d < o.devices; ++d) {
-    threads.emplace_back([&, d] { launches[d] = drive(all[o.first + d], o, ready, go, stop); });
-  }
-  while (ready < o.devices) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  const auto start = std::chrono::steady_clock::now();
-  go = true;
-  std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
-  stop = true;
-  for (std::thread& t : threads) t.join();
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::vector<cl_device_id> chosen(all.begin() + o.first, all.begin() + o.first + o.devices);
+  const auto [launches, elapsed] = runTogether<long long>(
+      chosen, o.seconds, [&](cl_device_id device, std::atomic<int>& ready,
+                             const std::atomic<bool>& go, const std::atomic<bool>& stop) {
+        return drive(device, o, ready, go, stop);
+      });
   std::string per;
   double total = 0;
   for (long long count : launches) {
