@@ -18,7 +18,6 @@ constexpr size_t kEmptyBytes = 4096;
 
 bool toDevice(const Arg& arg) { return arg.access != Access::Write && arg.bytes > 0; }
 bool fromDevice(const Arg& arg) { return arg.access != Access::Read && arg.bytes > 0; }
-size_t pooledBytes(const Arg& arg) { return arg.bytes ? arg.bytes : kEmptyBytes; }
 
 // True when a buffer of `a` and one of `b` share bytes and either writes them.
 bool hazard(const std::vector<Arg>& a, const std::vector<Arg>& b) {
@@ -88,8 +87,13 @@ int Card::bankOf(const xrt::kernel& k, const xrt::xclbin::arg& meta, int index, 
   return arg.memoryBank;
 }
 
+Card::Placed Card::pooled(Buffers::Lent lent, const Arg& arg) {
+  xrt::bo bo = lent.bo();
+  return Placed{std::move(bo), &arg, std::move(lent)};
+}
+
 Card::Placed Card::place(int bank, const Arg& arg) {
-  if (arg.bytes == 0) return Placed{loaded_->buffers.take(bank, kEmptyBytes), &arg, bank, true};
+  if (arg.bytes == 0) return pooled(loaded_->buffers.take(bank, kEmptyBytes), arg);
   if (arg.host == nullptr) throw Error("BAD_ARGUMENT", "buffer argument without memory");
   const auto* host = static_cast<const char*>(arg.host);
   const auto* base = arg.block ? static_cast<const char*>(arg.block->data()) : nullptr;
@@ -101,12 +105,12 @@ Card::Placed Card::place(int bank, const Arg& arg) {
       static_cast<size_t>(host - base) % Block::kAlignment == 0) {
     xrt::bo whole = loaded_->buffers.wrap(arg.block, bank);
     const auto offset = static_cast<size_t>(host - base);
-    if (offset == 0 && arg.bytes == arg.block->size()) return Placed{whole, &arg, bank, false};
-    return Placed{xrt::bo(whole, arg.bytes, offset), &arg, bank, false};
+    if (offset == 0 && arg.bytes == arg.block->size()) return Placed{whole, &arg, {}};
+    return Placed{xrt::bo(whole, arg.bytes, offset), &arg, {}};
   }
-  xrt::bo bo = loaded_->buffers.take(bank, arg.bytes);
-  if (toDevice(arg)) bo.write(arg.host, arg.bytes, 0);
-  return Placed{std::move(bo), &arg, bank, true};
+  Placed placed = pooled(loaded_->buffers.take(bank, arg.bytes), arg);
+  if (toDevice(arg)) placed.bo.write(arg.host, arg.bytes, 0);
+  return placed;
 }
 
 Card::Started Card::start(size_t index, const RunItem& item) {
@@ -147,10 +151,13 @@ void Card::finish(Started& started, const RunItem& item) {
   for (auto& p : started.placed) {
     if (fromDevice(*p.arg)) {
       p.bo.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
-      if (p.pooled) p.bo.read(p.arg->host, p.arg->bytes, 0);
+      if (p.lent.held()) p.bo.read(p.arg->host, p.arg->bytes, 0);
     }
-    if (p.pooled) loaded_->buffers.put(p.bank, pooledBytes(*p.arg), std::move(p.bo));
   }
+}
+
+void Card::shrink() {
+  if (loaded_) loaded_->buffers.shrink();
 }
 
 void Card::runMany(const std::vector<RunItem>& items, std::vector<std::exception_ptr>& errors) {

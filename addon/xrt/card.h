@@ -33,23 +33,27 @@ class Card : public Device {
   // running (either side writing) first waits for it, so results are as if
   // run in order. XRT kernels are single tasks: a globalSize above 1 fails.
   void runMany(const std::vector<RunItem>& items, std::vector<std::exception_ptr>& errors) override;
+  // Frees pooled BOs beyond what the card needs while idle.
+  void shrink() override;
 
  private:
   struct Loaded {
     Loaded(xrt::device d, xrt::xclbin x, std::string i)
-        : device(std::move(d)), xclbin(std::move(x)), id(std::move(i)), buffers(device) {}
+        : device(std::move(d)), xclbin(std::move(x)), id(std::move(i)), buffers(device, kPoolFloor) {}
     xrt::device device;
     xrt::xclbin xclbin;
     std::string id;
     std::map<std::string, xrt::kernel> kernels;
     Buffers buffers;
   };
-  // One buffer argument of a run.
+  // At least 1 GiB of BOs kept (memory/size_pool.h).
+  static constexpr size_t kPoolFloor = size_t{1} << 30;
+  // One buffer argument of a run: a BO over its own pages, or one lent
+  // from the pool (`lent` holds it), through which its bytes are copied.
   struct Placed {
     xrt::bo bo;
     const Arg* arg;
-    int bank;
-    bool pooled;
+    Buffers::Lent lent;
   };
 
   // A started request.
@@ -61,6 +65,7 @@ class Card : public Device {
 
   xrt::kernel& kernel(const std::string& name);
   int bankOf(const xrt::kernel& k, const xrt::xclbin::arg& meta, int index, const Arg& arg) const;
+  static Placed pooled(Buffers::Lent lent, const Arg& arg);
   Placed place(int bank, const Arg& arg);
   Started start(size_t index, const RunItem& item);
   void finish(Started& started, const RunItem& item);

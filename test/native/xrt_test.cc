@@ -246,16 +246,40 @@ void noopTests(const std::string& dir, const std::string& plugins) {
   // The BOs themselves: user pointer over the block, in the bank asked for.
   xrt::device raw(0u);
   raw.load_xclbin(vadd.path);
-  xrt_plugin::Buffers buffers(raw);
+  xrt_plugin::Buffers buffers(raw, 8192);  // a floor of 8 KiB stands for the card's 1 GiB
   auto bo = buffers.wrap(a, 1);
   check(bo.map() == a->data() && bo.get_memory_group() == 1, "user-pointer BO over the alloc()ed block, in bank 1");
   check(buffers.wrap(a, 1) == bo, "wrapper reused while the block lives");
   a->markReleased();
   buffers.purge();
   check(!(buffers.wrap(a, 1) == bo), "wrapper dropped once JavaScript released the block");
-  const auto pooled = buffers.take(0, 4096);
-  buffers.put(0, 4096, pooled);
-  check(buffers.take(0, 4096) == pooled, "pooled BO reused");
+  xrt::bo pooled;
+  {
+    const auto lent = buffers.take(0, 4096);
+    pooled = lent.bo();
+    check(buffers.pooledBytes() == 0, "a lent BO is not in the pool");
+  }
+  check(buffers.pooledBytes() == 4096, "a BO is back in the pool when its Lent goes");
+  {
+    const auto lent = buffers.take(0, 4096);
+    check(lent.bo() == pooled, "pooled BO reused");
+    check(!(buffers.take(1, 4096).bo() == pooled), "a BO of another bank is not reused");
+  }
+  // Three lent at once (12 KiB, above the floor) and given back: the pool
+  // keeps them until the card is idle; then the floor, oldest freed first.
+  xrt::bo oldest;  // c's: the three go back in reverse order, c first
+  {
+    const auto a = buffers.take(0, 4096), b = buffers.take(1, 4096), c = buffers.take(0, 4096);
+    check(a.bo() == pooled, "the pooled BO of the size is taken before a new one is made");
+    oldest = c.bo();
+  }
+  check(buffers.pooledBytes() == 12288, "what was lent at once stays pooled");
+  buffers.shrink();
+  check(buffers.pooledBytes() == 8192, "idle: the pool keeps its floor");
+  {
+    const auto x = buffers.take(0, 4096), y = buffers.take(0, 4096);
+    check(x.bo() == pooled && !(y.bo() == oldest), "the BO given back longest ago was the one freed");
+  }
 
   device.unconfigure();
   expectError("run after unconfigure", "DEVICE_ERROR", [&] { run(device, "vadd", {}); });
