@@ -21,7 +21,11 @@ export interface DeviceLease {
 
 /** Options of {@link lease}. */
 export interface LeaseOptions {
-  /** `false` fails with `DEVICE_BUSY` at once instead of waiting for the holder. Default `true`. */
+  /**
+   * `false` fails with `DEVICE_BUSY` at once instead of waiting for the
+   * holder: another process, or this process's own requests still on the
+   * device (once they have all settled, the device is free). Default `true`.
+   */
   wait?: boolean;
   /**
    * Ends the wait: the promise rejects with `ABORTED` and nothing stays

@@ -86,12 +86,17 @@ void Arbiter::Impl::leaseWhole(uint32_t d, bool wait, const std::function<bool()
     dl.cv.wait_for(lock, std::chrono::milliseconds(1));
   }
   if (dl.whole) return;
-  if (!wait && dl.busy) throw busy(d);  // our own worker runs on it
+  const bool otherCall = dl.wholeWanted > 0;  // another lease call of ours is under way
   Wanted wanted(dl);  // new acquires of this instance wait until this call ends
   std::unique_ptr<Waiting> waiting;
   if (wait) waiting.reset(new Waiting(st->perSlot[d][slot]));  // holders see contended()
   // Our own worker's run ends within a batch; the abort is asked between.
+  // Without waiting, the card is busy while our worker has requests of
+  // ours (it runs them, or waits for the card itself) or another call of
+  // ours is leasing it; a worker that has settled them all is only
+  // letting the card go, and is waited for.
   while (dl.busy && !dl.whole) {
+    if (!wait && (otherCall || load(st->perSlot[d][slot].queue) != 0)) throw busy(d);
     if (giveUp && giveUp()) throw aborted(d);
     dl.cv.wait_for(lock, std::chrono::milliseconds(1));
   }
