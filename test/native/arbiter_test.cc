@@ -280,8 +280,25 @@ TEST(whole_lease_waits_for_this_instances_runner) {
   Arbiter a(dir.options());
   uint32_t d = a.attach("dev", DeviceMode::Shared);
   Lease l = a.acquire(d, "X");
+  // Without waiting: busy while a request of this instance is counted...
+  a.enqueued(d, +1);
   CHECK_EQ(errorCode([&] { a.leaseWhole(d, false); }), std::string("DEVICE_BUSY"));
+  a.enqueued(d, -1);
+  // ...and with none, the runner is only letting the card go: waited for.
   std::atomic<bool> done{false};
+  std::thread settled([&] {
+    a.leaseWhole(d, false);
+    done = true;
+  });
+  sleepMs(20);
+  CHECK(!done);
+  l.release();
+  settled.join();
+  CHECK(done && a.view(d).leasedByMe);
+  a.unleaseWhole(d);
+  // Waiting, the runner sees the lease wanted (contended) and lets go.
+  done = false;
+  l = a.acquire(d, "X");
   std::thread js([&] {
     a.leaseWhole(d, true);
     done = true;
