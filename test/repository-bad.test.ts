@@ -250,6 +250,20 @@ describe("repository: bad input is refused and leaves the repository as it was",
     expect(() => new Repository({ limits: { stallMs: undefined, totalBytes: 10 } })).to.not.throw();
   });
 
+  it("refuses a source, options or remove spec of the wrong kind as BAD_ARGUMENT, not a TypeError", async () => {
+    const root = tempDir();
+    const repo = new Repository({ root, system: [] });
+    for (const source of [5, undefined, null, ""] as unknown as string[]) {
+      await expectError(() => repo.install(source), "BAD_ARGUMENT", /^BAD_ARGUMENT: install takes a folder, a \.tar, \.tar\.gz or \.tgz file, or an http\(s\) URL, got /);
+    }
+    await expectError(() => repo.install(path.join(FIXTURES, "scale"), null as never), "BAD_ARGUMENT", /install's options are an object/);
+    await expectError(() => repo.install(path.join(FIXTURES, "scale"), { onProgress: "bar" as never }), "BAD_ARGUMENT", /install's onProgress option is a function, got string/);
+    for (const spec of [5, null, undefined] as unknown as string[]) {
+      await expectError(() => repo.remove(spec), "BAD_ARGUMENT", /^BAD_ARGUMENT: remove takes "bitstreamId" or "bitstreamId@version", got /);
+    }
+    expect(fs.existsSync(root) ? fs.readdirSync(root) : []).to.deep.equal([]);
+  });
+
   it("names a bad file of an archive inside the archive", async () => {
     const dir = copyFixture("scale");
     fs.rmSync(path.join(dir, "scale.cl"));

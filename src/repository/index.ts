@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { Device } from "../device";
+import { InaccelError } from "../errors";
 import { installBitstream } from "./install";
 import { limitsWith, type Limits } from "./limits";
 import { kernelCandidates, resolveKernel } from "./resolve";
@@ -100,9 +101,19 @@ export class Repository {
    * CHECKSUM_MISMATCH, NOT_FOUND or DOWNLOAD_FAILED (also a download that
    * receives nothing for `limits.stallMs`), and leaves the repository as it
    * was; so does an abort of `options.signal` (ABORTED).
-   * `options.onProgress` follows a download.
+   * `options.onProgress` follows a download. A source that is not a
+   * non-empty string, or options of the wrong kind, are BAD_ARGUMENT.
    */
   async install(source: string, options: InstallOptions = {}): Promise<InstallResult> {
+    if (typeof source !== "string" || source === "") {
+      throw new InaccelError("BAD_ARGUMENT", `install takes a folder, a .tar, .tar.gz or .tgz file, or an http(s) URL, got ${describe(source)}`);
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new InaccelError("BAD_ARGUMENT", `install's options are an object ({ onProgress, signal }), got ${describe(options)}`);
+    }
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+      throw new InaccelError("BAD_ARGUMENT", `install's onProgress option is a function, got ${describe(options.onProgress)}`);
+    }
     const root = this.root;
     const { folder, installed } = await installBitstream(source, root, this.limits, options);
     this.resolved.clear();
@@ -126,9 +137,13 @@ export class Repository {
   /**
    * Removes `bitstreamId` (all its versions) or `bitstreamId@version` from
    * `root` and returns what was removed. NOT_FOUND when nothing matches;
-   * PERMISSION_DENIED when it exists only in a read-only repository.
+   * PERMISSION_DENIED when it exists only in a read-only repository;
+   * BAD_ARGUMENT when `spec` is not a string.
    */
   remove(spec: string): BitstreamSummary[] {
+    if (typeof spec !== "string") {
+      throw new InaccelError("BAD_ARGUMENT", `remove takes "bitstreamId" or "bitstreamId@version", got ${describe(spec)}`);
+    }
     this.resolved.clear();
     return removeBitstreams(spec, this.dirs(), this.limits);
   }
@@ -173,4 +188,11 @@ export class Repository {
     }, CANDIDATES_TTL_MS).unref();
     return kernels;
   }
+}
+
+// `null`, `number 5`, `an empty string`, ... for messages about a wrong argument.
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value === "") return "an empty string";
+  return typeof value === "number" ? `number ${value}` : typeof value;
 }
