@@ -168,6 +168,25 @@ describe("repository: install, list, remove, verify", () => {
     expect(bad[0].problems[0]).to.match(/BITSTREAM_INVALID: .*malformed JSON/);
   });
 
+  it("lists, verifies and removes around a folder it cannot look into (no permission, a link loop)", async () => {
+    const root = tempDir();
+    const repo = new Repository({ root, system: [] });
+    await repo.install(path.join(FIXTURES, "scale"));
+    // stat(2) of loop/bitstream.json fails with ELOOP, even for root; of
+    // locked/bitstream.json with EACCES for any other user.
+    fs.mkdirSync(path.join(root, "loop"));
+    fs.symlinkSync("bitstream.json", path.join(root, "loop", "bitstream.json"));
+    fs.mkdirSync(path.join(root, "locked", "1"), { recursive: true, mode: 0o700 });
+    fs.chmodSync(path.join(root, "locked"), 0o000);
+    try {
+      expect(ids(repo)).to.deep.equal(["fixture"]);
+      expect(repo.verify().filter((item) => !item.ok)).to.deep.equal([]);
+      expect(repo.remove("fixture").map((b) => `${b.id}@${b.version}`)).to.deep.equal(["fixture@1.2.0"]);
+    } finally {
+      fs.chmodSync(path.join(root, "locked"), 0o700);
+    }
+  });
+
   it("sees installs and removals made by other Repository objects (other processes)", async () => {
     const root = tempDir();
     const reader = new Repository({ root, system: [] });

@@ -64,15 +64,26 @@ function bitstreamFolders(root: string): Array<{ path: string; stamp: string }> 
     }
     for (const name of names) {
       const child = path.join(dir, name);
-      const stat = fs.statSync(child, { bigint: true, throwIfNoEntry: false });
+      const stat = statOf(child);
       if (!stat?.isDirectory()) continue;
-      const meta = fs.statSync(path.join(child, METADATA_FILE), { bigint: true, throwIfNoEntry: false });
+      const meta = statOf(path.join(child, METADATA_FILE));
       found.push({ path: child, stamp: `${stat.ino}:${stat.mtimeNs}:${meta ? `${meta.ino}:${meta.mtimeNs}:${meta.size}` : "-"}` });
       if (!meta && depth === 1) visit(child, 2);
     }
   };
   visit(root, 1);
   return found;
+}
+
+// A file's stat, or undefined where there is none to be had: absent, in a
+// folder this process may not look into (EACCES), or a link loop (ELOOP),
+// which holds nothing it can use, as a folder it cannot list holds nothing.
+function statOf(file: string): fs.BigIntStats | undefined {
+  try {
+    return fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The summary of a loaded bitstream folder. */
