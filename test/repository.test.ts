@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { expect } from "chai";
@@ -143,6 +145,33 @@ describe("repository: install, list, remove, verify", () => {
     expect(fs.readdirSync(root)).to.deep.equal([]);
     await expectError(() => repo.remove("fixture"), "NOT_FOUND");
     await expectError(() => repo.remove("vector"), "PERMISSION_DENIED", /read-only/);
+  });
+
+  it("installing into or removing from a repository this user may not write is PERMISSION_DENIED, the repository as it was", async function () {
+    const root = tempDir();
+    await new Repository({ root, system: [] }).install(path.join(FIXTURES, "scale"));
+    fs.chmodSync(root, 0o755);
+    const script = `const { Repository } = require("./src/repository");
+      const repo = new Repository({ root: ${JSON.stringify(root)}, system: [] });
+      const code = (e) => e.constructor.name + " " + e.code + " " + e.message;
+      repo.install(${JSON.stringify(path.join(FIXTURES, "inaccel-vadd"))}).then(() => "installed", code).then((installed) => {
+        let removed;
+        try { removed = repo.remove("fixture").length + " removed"; } catch (e) { removed = code(e); }
+        console.log(JSON.stringify([installed, removed]));
+      });`;
+    // Root may write anywhere: it tries as nobody (a folder of mode 0755 is not theirs to write).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && spawnSync("setpriv", ["--version"]).status !== 0) this.skip();
+    if (!asRoot) fs.chmodSync(root, 0o555);
+    const command = [...(asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []), process.execPath, "--require", "tsx/cjs", "-e", script];
+    const before = snapshot(root);
+    const run = spawnSync(command[0]!, command.slice(1), { cwd: path.resolve(__dirname, ".."), env: { ...process.env, HOME: os.tmpdir() }, encoding: "utf8" });
+    fs.chmodSync(root, 0o755);
+    expect(run.status, run.stderr).to.equal(0);
+    const [installed, removed] = JSON.parse(run.stdout) as string[];
+    expect(installed).to.match(/^InaccelError PERMISSION_DENIED PERMISSION_DENIED: .*EACCES: permission denied, mkdtemp '.*\/\.install-XXXXXX'$/);
+    expect(removed).to.match(/^InaccelError PERMISSION_DENIED PERMISSION_DENIED: .*EACCES: permission denied, mkdtemp '.*\/\.remove-XXXXXX'$/);
+    expect(snapshot(root)).to.deep.equal(before);
   });
 
   it("verify passes on a good repository and reports a tampered file", async () => {

@@ -102,7 +102,8 @@ export class Repository {
    * receives nothing for `limits.stallMs`), and leaves the repository as it
    * was; so does an abort of `options.signal` (ABORTED).
    * `options.onProgress` follows a download. A source that is not a
-   * non-empty string, or options of the wrong kind, are BAD_ARGUMENT.
+   * non-empty string, or options of the wrong kind, are BAD_ARGUMENT; a
+   * source this user may not read, or a `root` it may not write, PERMISSION_DENIED.
    */
   async install(source: string, options: InstallOptions = {}): Promise<InstallResult> {
     if (typeof source !== "string" || source === "") {
@@ -115,7 +116,9 @@ export class Repository {
       throw new InaccelError("BAD_ARGUMENT", `install's onProgress option is a function, got ${describe(options.onProgress)}`);
     }
     const root = this.root;
-    const { folder, installed } = await installBitstream(source, root, this.limits, options);
+    const { folder, installed } = await installBitstream(source, root, this.limits, options).catch((error: unknown) => {
+      throw denied(error);
+    });
     this.resolved.clear();
     return { ...summarize(folder, { root, readOnly: false }), installed };
   }
@@ -137,7 +140,8 @@ export class Repository {
   /**
    * Removes `bitstreamId` (all its versions) or `bitstreamId@version` from
    * `root` and returns what was removed. NOT_FOUND when nothing matches;
-   * PERMISSION_DENIED when it exists only in a read-only repository;
+   * PERMISSION_DENIED when it exists only in a read-only repository, or
+   * `root` is not this user's to write;
    * BAD_ARGUMENT when `spec` is not a string.
    */
   remove(spec: string): BitstreamSummary[] {
@@ -145,7 +149,11 @@ export class Repository {
       throw new InaccelError("BAD_ARGUMENT", `remove takes "bitstreamId" or "bitstreamId@version", got ${describe(spec)}`);
     }
     this.resolved.clear();
-    return removeBitstreams(spec, this.dirs(), this.limits);
+    try {
+      return removeBitstreams(spec, this.dirs(), this.limits);
+    } catch (error) {
+      throw denied(error);
+    }
   }
 
   /**
@@ -195,4 +203,13 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (value === "") return "an empty string";
   return typeof value === "number" ? `number ${value}` : typeof value;
+}
+
+// A file or folder this user may not read or write (the install's source,
+// the repository) is PERMISSION_DENIED, not a raw fs error; the message
+// keeps what failed where.
+function denied(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (!(error instanceof Error) || error instanceof InaccelError || !["EACCES", "EPERM", "EROFS"].includes(String(code))) return error;
+  return new InaccelError("PERMISSION_DENIED", error.message, { cause: error });
 }
