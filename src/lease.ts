@@ -66,6 +66,9 @@ export function lease(device: Device | number, options: LeaseOptions = {}): Prom
     if (typeof options !== "object" || options === null) {
       throw new InaccelError("BAD_ARGUMENT", `lease's options are an object ({ wait, signal }), got ${options === null ? "null" : typeof options}`);
     }
+    if (options.wait !== undefined && typeof options.wait !== "boolean") {
+      throw new InaccelError("BAD_ARGUMENT", `lease's wait option is true or false, got ${typeof options.wait}`);
+    }
     const known = runtime().engineIndex.get(id);
     if (known === undefined) throw new InaccelError("NO_DEVICE", `device ${id} is not in use by this process`);
     index = known;

@@ -664,6 +664,9 @@ describe("arbiter: whole-card leases this process waits for", function () {
     expect([(error as inaccel.InaccelError).code, (error as inaccel.InaccelError).cause]).to.deep.equal(["ABORTED", reason]);
     const bad = await inaccel.lease(0, { signal: {} as AbortSignal }).catch((e: unknown) => e as inaccel.InaccelError);
     expect((bad as inaccel.InaccelError).code).to.equal("BAD_ARGUMENT");
+    // "false" is not false: a lease that was meant not to wait would wait.
+    const wait = await inaccel.lease(0, { wait: "false" as never }).catch((e: unknown) => e as inaccel.InaccelError);
+    expect((wait as inaccel.InaccelError).message).to.equal("BAD_ARGUMENT: lease's wait option is true or false, got string");
     expect(leaseOf0()).to.equal(null);
   });
 });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { expect } from "chai";
 import * as tar from "tar";
 import type { ErrorCode } from "../src/errors";
+import * as inaccel from "../src/index";
 import { Repository } from "../src/repository";
 import { cleanup, copyFixture, editMetadata, expectError, FIXTURES, snapshot, tarball, tempDir } from "./repository-helpers";
 
@@ -262,6 +263,21 @@ describe("repository: bad input is refused and leaves the repository as it was",
       await expectError(() => repo.remove(spec), "BAD_ARGUMENT", /^BAD_ARGUMENT: remove takes "bitstreamId" or "bitstreamId@version", got /);
     }
     expect(fs.existsSync(root) ? fs.readdirSync(root) : []).to.deep.equal([]);
+  });
+
+  it("refuses constructor options and resolve arguments of the wrong kind as BAD_ARGUMENT, not a TypeError", async () => {
+    await expectError(() => new Repository(null as never), "BAD_ARGUMENT", /^BAD_ARGUMENT: Repository's options are an object \(\{ root, system, limits \}\), got null$/);
+    for (const root of [5, ""] as unknown as string[]) {
+      await expectError(() => new Repository({ root }), "BAD_ARGUMENT", /^BAD_ARGUMENT: Repository's root option is a folder's path, got /);
+    }
+    for (const system of ["/tmp", [5]] as unknown as string[][]) {
+      await expectError(() => new Repository({ system }), "BAD_ARGUMENT", /^BAD_ARGUMENT: Repository's system option is an array of folders' paths, got /);
+    }
+    const repo = new Repository({ root: tempDir(), system: [] });
+    const [device] = inaccel.devices();
+    await expectError(() => repo.resolve("vector.addition", null as never), "BAD_ARGUMENT", /^BAD_ARGUMENT: resolve takes a device \(one of devices\(\)\), got null$/);
+    await expectError(() => repo.resolve(5 as never, device!), "BAD_ARGUMENT", /^BAD_ARGUMENT: resolve takes an accelerator id \(a string\), got number 5$/);
+    expect(repo.resolve("vector.addition", device!)?.kernel).to.be.a("string");
   });
 
   it("names a bad file of an archive inside the archive", async () => {

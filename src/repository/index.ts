@@ -60,9 +60,20 @@ export class Repository {
 
   /**
    * Options left out follow the environment variables at each call.
-   * @throws InaccelError `BAD_ARGUMENT` for a limit that is not a positive integer.
+   * @throws InaccelError `BAD_ARGUMENT` for options that are not an object, a
+   * `root` that is not a non-empty string, `system` that is not an array of
+   * strings, or a limit that is not a positive integer.
    */
   constructor(options: RepositoryOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new InaccelError("BAD_ARGUMENT", `Repository's options are an object ({ root, system, limits }), got ${describe(options)}`);
+    }
+    if (options.root !== undefined && (typeof options.root !== "string" || options.root === "")) {
+      throw new InaccelError("BAD_ARGUMENT", `Repository's root option is a folder's path, got ${describe(options.root)}`);
+    }
+    if (options.system !== undefined && !(Array.isArray(options.system) && options.system.every((dir) => typeof dir === "string"))) {
+      throw new InaccelError("BAD_ARGUMENT", `Repository's system option is an array of folders' paths, got ${describe(options.system)}`);
+    }
     this.options = options;
     this.limits = limitsWith(options.limits);
   }
@@ -166,9 +177,16 @@ export class Repository {
 
   /**
    * The kernel of `acceleratorId` that fits `device` (highest version among
-   * those that fit), or undefined when none does.
+   * those that fit), or undefined when none does. BAD_ARGUMENT for an id
+   * that is not a string or a device that is not an object.
    */
   resolve(acceleratorId: string, device: Device): ResolvedKernel | undefined {
+    if (typeof acceleratorId !== "string") {
+      throw new InaccelError("BAD_ARGUMENT", `resolve takes an accelerator id (a string), got ${describe(acceleratorId)}`);
+    }
+    if (typeof device !== "object" || device === null) {
+      throw new InaccelError("BAD_ARGUMENT", `resolve takes a device (one of devices()), got ${describe(device)}`);
+    }
     return resolveKernel(acceleratorId, device, this.entries());
   }
 
@@ -202,6 +220,7 @@ export class Repository {
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (value === "") return "an empty string";
+  if (Array.isArray(value)) return "an array of other things";
   return typeof value === "number" ? `number ${value}` : typeof value;
 }
 
