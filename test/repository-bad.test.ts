@@ -265,6 +265,14 @@ describe("repository: bad input is refused and leaves the repository as it was",
     expect(fs.existsSync(root) ? fs.readdirSync(root) : []).to.deep.equal([]);
   });
 
+  it("refuses to install into a repository root that is a file, and leaves the file as it was", async () => {
+    const file = path.join(tempDir(), "not-a-folder");
+    fs.writeFileSync(file, "mine");
+    await expectError(() => new Repository({ root: file, system: [] }).install(path.join(FIXTURES, "scale")), "CONFIG_INVALID",
+      new RegExp(`^CONFIG_INVALID: the repository ${file} is not a folder \\(INACCEL_REPOSITORY, or the root option\\)$`));
+    expect(fs.readFileSync(file, "utf8")).to.equal("mine");
+  });
+
   it("refuses constructor options and resolve arguments of the wrong kind as BAD_ARGUMENT, not a TypeError", async () => {
     await expectError(() => new Repository(null as never), "BAD_ARGUMENT", /^BAD_ARGUMENT: Repository's options are an object \(\{ root, system, limits \}\), got null$/);
     for (const root of [5, ""] as unknown as string[]) {

@@ -41,6 +41,9 @@ export async function installBitstream(source: string, root: string, limits: Lim
   const local = url ? "" : path.resolve(source);
   const stat = url ? undefined : fs.statSync(local, { throwIfNoEntry: false });
   if (!url && !stat) throw new InaccelError("NOT_FOUND", `${source}: no such file or folder`);
+  if (fs.statSync(root, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw new InaccelError("CONFIG_INVALID", `the repository ${root} is not a folder (INACCEL_REPOSITORY, or the root option)`);
+  }
   fs.mkdirSync(root, { recursive: true });
   removeStale(root);
   const staging = fs.mkdtempSync(path.join(root, ".install-"));
