@@ -91,8 +91,13 @@ const CONFIG_FILE_MAX = 1 << 20;
 /** Default path of the host configuration file. */
 export const DEFAULT_CONFIG_PATH = "/etc/inaccel/config.json";
 
+/** The host configuration file's path: `INACCEL_CONFIG`, else {@link DEFAULT_CONFIG_PATH}. */
+export function configPath(): string {
+  return process.env.INACCEL_CONFIG || DEFAULT_CONFIG_PATH;
+}
+
 /** Reads the host configuration; a missing file means all defaults. */
-export function readHostConfig(file = process.env.INACCEL_CONFIG || DEFAULT_CONFIG_PATH): HostConfig {
+export function readHostConfig(file = configPath()): HostConfig {
   let text: string;
   try {
     // Looked at first: reading a FIFO would block, and /dev/zero never end.
@@ -164,6 +169,16 @@ export function mayUse(config: HostConfig, device: Device, who: Identity): boole
   if (!reserved) return true;
   return reserved.users.some((user) => user === who.user || user === String(who.uid)) ||
     reserved.groups.some((group) => who.groups.includes(group) || who.gids.some((gid) => group === String(gid)));
+}
+
+/**
+ * The device names of `config` (indexes or keys) that match none of
+ * `devices`, the host's: settings that apply to nothing here, such as a
+ * misspelled key, or a card the host does not have.
+ */
+export function unmatchedDevices(config: HostConfig, devices: readonly Device[]): string[] {
+  const names = new Set(devices.flatMap((device) => [String(device.id), device.key]));
+  return Object.keys(config.devices ?? {}).filter((name) => !names.has(name));
 }
 
 // The entry for a device: the one by its index, and over it the one by its stable key.

@@ -60,12 +60,6 @@ export function hostDevices(): { devices: Device[]; problems: string[] } {
   }
 }
 
-/**
- * The state directory processes of this host meet in, as the runtime chooses it:
- * `$INACCEL_STATE_DIR`, else the host config's `stateDir`, else `/dev/shm/inaccel`.
- * @internal
- */
-
 // What the host config says of a device, reading the file at most once.
 function configured(): Pick<JoinOptions, "modeOf" | "reservationOf"> {
   let config: HostConfig | undefined;

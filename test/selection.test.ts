@@ -148,4 +148,16 @@ describe("host configuration", () => {
     expect(cli(["devices"], { INACCEL_CONFIG: file }).stdout).to.match(/│ 0 .*│ shared, for no one\s*│/);
     expect(none.stdout.trim()).to.equal(`NO_DEVICE: the host configuration reserves every device for other users than ${me.user}`);
   });
+
+  it("inaccel devices warns of configured devices the host does not have (a card gone, a misspelled key)", () => {
+    const file = path.join(dir(), "config.json");
+    const [first] = JSON.parse(cli(["devices", "--json"]).stdout).devices as { key: string }[];
+    fs.writeFileSync(file, JSON.stringify({ devices: { "5": { mode: "exclusive" }, [`${first!.key}x`]: { mode: "exclusive" }, [first!.key]: {}, "1": {} } }));
+    const listed = cli(["devices"], { INACCEL_CONFIG: file });
+    expect(listed.stderr.trim().split("\n")).to.deep.equal([
+      `inaccel: ${file} names device "5", which this host does not have: its settings apply to nothing`,
+      `inaccel: ${file} names device "${first!.key}x", which this host does not have: its settings apply to nothing`,
+    ]);
+    expect(listed.stdout).to.match(/│ 0 .*│ shared\s*│/);
+  });
 });

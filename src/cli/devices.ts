@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { pids, table } from "../insight/format";
 import { print, stateDirOption, type InsightOptions } from "../insight/cli";
-import type { Reservation } from "../config";
+import { configPath, readHostConfig, unmatchedDevices, type Reservation } from "../config";
 import type { Stats } from "../insight/model";
 import { hostDevices, readStats } from "../stats";
 
@@ -25,6 +25,9 @@ export function register(program: Command): void {
       }
       // Why discovery found nothing; a backend missing beside others that work is no news.
       if (devices.length === 0) for (const problem of problems) process.stderr.write(`inaccel: ${problem}\n`);
+      for (const name of unmatchedDevices(readHostConfig(), devices)) {
+        process.stderr.write(`inaccel: ${configPath()} names device "${name}", which this host does not have: its settings apply to nothing\n`);
+      }
       print(render(stats));
     });
 }
