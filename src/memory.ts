@@ -25,7 +25,8 @@ const empty = new WeakSet<ArrayBuffer>();
  *
  * @throws InaccelError `BAD_ARGUMENT` for a length or constructor it cannot
  * allocate for (more bytes than `buffer.constants.MAX_LENGTH` included),
- * `DEVICE_ERROR` when the host memory cannot be had.
+ * `DEVICE_ERROR` when the host memory cannot be had, `CONFIG_INVALID` for
+ * an `INACCEL_PINNED` other than 0 or 1.
  */
 export function alloc<T extends ArrayBufferView>(Ctor: TypedArrayConstructor<T>, length: number): T {
   if (typeof Ctor !== "function" || !Number.isSafeInteger(Ctor.BYTES_PER_ELEMENT) || Ctor.BYTES_PER_ELEMENT <= 0) {

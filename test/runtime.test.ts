@@ -154,6 +154,12 @@ describe("runtime", () => {
     expect(child.stdout.trim(), child.stderr).to.match(/^PASS [01]$/);
   });
 
+  it("refuses an INACCEL_PINNED other than 0 or 1 as CONFIG_INVALID at alloc, rather than taking it for unset", async () => {
+    const child = await runChild(`const inaccel = require("./src/index");
+      try { inaccel.alloc(Float32Array, 4); } catch (e) { console.log(e.message); }`, { INACCEL_PINNED: "yes" });
+    expect(child.stdout.trim(), child.stderr).to.equal('CONFIG_INVALID: INACCEL_PINNED is 0 or 1 (or unset), got "yes"');
+  });
+
   it("is importable as an ES module and as CommonJS by its package name", async () => {
     const esm = await runChild(`
       import("inaccel").then((inaccel) => {

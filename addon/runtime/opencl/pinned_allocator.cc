@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/error.h"
 #include "memory/host_allocator.h"
 #include "runtime/opencl/cl_api.h"
 
@@ -103,6 +104,9 @@ bool installPinnedAllocator() {
   std::call_once(once, [] {
     const char* env = std::getenv("INACCEL_PINNED");
     const std::string mode = env ? env : "";
+    if (mode != "" && mode != "0" && mode != "1") {
+      throw Error("CONFIG_INVALID", "INACCEL_PINNED is 0 or 1 (or unset), got \"" + mode.substr(0, 64) + "\"");
+    }
     if (mode == "0") return;
     try {
       cl_platform_id platform = nullptr;

@@ -8,7 +8,9 @@ namespace inaccel::opencl {
 
 // Once per process: installs the allocator when OpenCL has such a device.
 // INACCEL_PINNED=0 never installs it; =1 installs it on any device (so the
-// path runs on PoCL in tests). Returns whether it is installed.
+// path runs on PoCL in tests); any other value is CONFIG_INVALID, thrown
+// by every call until the process runs with a good one. Returns whether
+// it is installed.
 bool installPinnedAllocator();
 
 }  // namespace inaccel::opencl
