@@ -17,6 +17,11 @@ using namespace arb;
 
 namespace {
 
+// How long a lease that does not wait waits for this instance's run lease
+// to be let go once its requests have settled (a worker does within its
+// linger, tens of microseconds, but may be descheduled meanwhile).
+constexpr auto kLettingGo = std::chrono::milliseconds(100);
+
 Error busy(uint32_t d) {
   return Error("DEVICE_BUSY", "arbiter: device " + std::to_string(d) + " is in use");
 }
@@ -94,9 +99,14 @@ void Arbiter::Impl::leaseWhole(uint32_t d, bool wait, const std::function<bool()
   // Without waiting, the card is busy while our worker has requests of
   // ours (it runs them, or waits for the card itself) or another call of
   // ours is leasing it; a worker that has settled them all is only
-  // letting the card go, and is waited for.
+  // letting the card go, and is waited for, kLettingGo at most: a run
+  // lease held with no request counted (the native API's callers), or a
+  // lease call of ours that came meanwhile, may not let go at all.
+  const auto lettingGoUntil = std::chrono::steady_clock::now() + kLettingGo;
   while (dl.busy && !dl.whole) {
-    if (!wait && (otherCall || load(st->perSlot[d][slot].queue) != 0)) throw busy(d);
+    if (!wait && (otherCall || load(st->perSlot[d][slot].queue) != 0 ||
+                  std::chrono::steady_clock::now() >= lettingGoUntil))
+      throw busy(d);
     if (giveUp && giveUp()) throw aborted(d);
     dl.cv.wait_for(lock, std::chrono::milliseconds(1));
   }

@@ -284,7 +284,13 @@ TEST(whole_lease_waits_for_this_instances_runner) {
   a.enqueued(d, +1);
   CHECK_EQ(errorCode([&] { a.leaseWhole(d, false); }), std::string("DEVICE_BUSY"));
   a.enqueued(d, -1);
-  // ...and with none, the runner is only letting the card go: waited for.
+  // ...and with none, the runner is only letting the card go: waited for,
+  // but not for ever (a run lease held with no request may never be let
+  // go): busy within a second...
+  uint64_t t0 = nowNs();
+  CHECK_EQ(errorCode([&] { a.leaseWhole(d, false); }), std::string("DEVICE_BUSY"));
+  CHECK(nowNs() - t0 < 1000 * kMs);
+  // ...and leased when it is let go meanwhile.
   std::atomic<bool> done{false};
   std::thread settled([&] {
     a.leaseWhole(d, false);
