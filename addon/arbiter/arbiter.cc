@@ -37,7 +37,9 @@ Arbiter::Impl::~Impl() {
 }
 
 void Arbiter::Impl::checkDevice(uint32_t d) const {
-  if (d >= deviceCount(*st))
+  // A device this instance attached stays valid whatever the shared count
+  // says (another process may corrupt it): its workers must not throw.
+  if (d >= deviceCount(*st) && d >= attached.load(std::memory_order_relaxed))
     throw Error("ARBITER_ERROR", "arbiter: no device with index " + std::to_string(d));
 }
 
@@ -46,7 +48,11 @@ Arbiter::Arbiter(const ArbiterOptions& options) : impl_(new Impl(options)) {}
 Arbiter::~Arbiter() = default;
 
 uint32_t Arbiter::attach(const std::string& key, DeviceMode mode) {
-  return impl_->attach(key, mode);
+  const uint32_t d = impl_->attach(key, mode);  // < kMaxDevices
+  uint32_t seen = impl_->attached.load();
+  while (seen < d + 1 && !impl_->attached.compare_exchange_weak(seen, d + 1)) {
+  }
+  return d;
 }
 
 Arbiter::Peers Arbiter::activePeers() const {

@@ -153,6 +153,7 @@ struct Arbiter::Impl {
   std::mutex tableMutex;
   std::atomic<uint64_t> nextReapNs{0};
   std::atomic<uint64_t> activeAt{0};  // what slots[slot].activeAt last got
+  std::atomic<uint32_t> attached{0};  // 1 + the highest device index attach() returned here
   arb::DeviceLocal local[arb::kMaxDevices];
 };
 

@@ -214,6 +214,31 @@ TEST(hostile_counts_under_a_live_instance_are_clamped) {
   munmap(s, sizeof(State));
 }
 
+// The device count lowered under a live instance (by a hostile or broken
+// writer): the devices it attached stay usable. view() once threw
+// ARBITER_ERROR ("no device with index 0"), which a device worker's loop
+// does not catch: the process aborted.
+TEST(a_lowered_device_count_under_a_live_instance_fails_nothing) {
+  TempDir dir;
+  Arbiter a(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  State* s = mapFile(dir.state());
+  s->header.deviceCount = 0;
+  CHECK_EQ(errorCode([&] {
+             a.view(d);
+             a.enqueued(d, 1);
+             CHECK(!a.leasedByOther(d) && !a.exclusive(d) && !a.leasedByMe(d));
+             { Lease l = a.acquire(d, "X"); }
+             a.record(d, "vector.addition", true, 1);
+             a.enqueued(d, -1);
+             a.leaseWhole(d, false);
+             a.unleaseWhole(d);
+           }),
+           std::string(""));
+  CHECK_EQ(errorCode([&] { a.view(d + 1); }), std::string("ARBITER_ERROR"));  // never attached
+  munmap(s, sizeof(State));
+}
+
 TEST(inspect_claims_no_slot_and_reads_missing_dirs_as_empty) {
   auto empty = Arbiter::inspect("/nonexistent/inaccel-arbiter-test");
   CHECK(empty.devices.empty() && empty.processes.empty());
