@@ -177,7 +177,9 @@ class Arbiter {
   // acquire reconfigures the device, with the device held exclusively and
   // before the new configuration is recorded: when it throws, acquire
   // throws that, holding nothing, and the device's record (bitstream,
-  // generation, reconfigurations) stays as it was.
+  // generation, reconfigurations) stays as it was. While it runs, the
+  // record says none: a process killed there leaves no other believing
+  // the device still holds the previous configuration.
   Lease acquire(uint32_t device, const std::string& bitstreamId,
                 const std::function<bool()>& giveUp = {},
                 const std::function<void()>& configure = {});

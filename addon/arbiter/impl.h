@@ -121,6 +121,8 @@ struct Arbiter::Impl {
   uint32_t attach(const std::string& key, DeviceMode mode);
   uint32_t kernelIndex(uint32_t d, const std::string& accelerator);
   uint64_t writeConfig(uint32_t d, const std::string& id);  // device held exclusively
+  // The record alone (no generation, no count): "" for none. Device held exclusively.
+  void writeRecord(uint32_t d, const std::string& id, uint64_t configuredAt);
   void setLessee(uint32_t d, bool mine);
 
   // lease.cc
@@ -132,6 +134,7 @@ struct Arbiter::Impl {
   arb::Grant acquireShared(uint32_t d, const std::string& id, const std::function<bool()>& giveUp,
                            const std::function<void()>& configure);
   arb::Grant runShared(uint32_t d, const std::string& id);
+  void configuring(uint32_t d, const std::function<void()>& configure);
   arb::Grant reconfigure(uint32_t d, const std::string& id, uint64_t hash,
                          const std::function<bool()>& giveUp,
                          const std::function<void()>& configure);

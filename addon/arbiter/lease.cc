@@ -77,12 +77,33 @@ bool Arbiter::Impl::configuredIs(uint32_t d, const std::string& id, uint64_t& ge
                                    " configuration changes under its lock");
 }
 
+// Runs `configure`, the device held exclusively (or leased whole). While
+// the device takes the new configuration the record says none: a process
+// killed meanwhile leaves the card holding the new one, or part of it, and
+// no other process may go on believing it holds the old. A configure that
+// throws puts the record back as it was.
+void Arbiter::Impl::configuring(uint32_t d, const std::function<void()>& configure) {
+  const Device& dev = st->devices[d];
+  const std::string was = readBitstream(dev);  // held: no live writer
+  const uint64_t at = load(dev.configuredAt);
+  writeRecord(d, "", 0);
+  try {
+    configure();
+  } catch (...) {
+    try {
+      writeRecord(d, was, at);
+    } catch (...) {  // the record says none: the next user configures again
+    }
+    throw;
+  }
+}
+
 Grant Arbiter::Impl::underWhole(uint32_t d, const std::string& id,
                                 const std::function<void()>& configure) {
   Grant grant;
   grant.held = true;
   if (!configuredIs(d, id, grant.generation)) {
-    if (configure) configure();  // throws: nothing recorded
+    if (configure) configuring(d, configure);  // throws: nothing recorded
     grant.generation = writeConfig(d, id);
     grant.reconfigured = true;
   }
@@ -161,7 +182,7 @@ Grant Arbiter::Impl::reconfigure(uint32_t d, const std::string& id, uint64_t has
       // The device takes the configuration before it is recorded: one
       // that fails to load (configure throws) leaves the record as it was,
       // and the locks go with `device` and `turnstile`.
-      if (configure) configure();
+      if (configure) configuring(d, configure);
       grant.generation = writeConfig(d, id);
       grant.reconfigured = true;
     }

@@ -214,6 +214,19 @@ uint64_t Arbiter::Impl::writeConfig(uint32_t d, const std::string& id) {
   return generation;
 }
 
+void Arbiter::Impl::writeRecord(uint32_t d, const std::string& id, uint64_t configuredAt) {
+  Table table(*this);
+  Device& dev = st->devices[d];
+  beginUpdate();
+  add(dev.cfgSeq, uint64_t{1});
+  std::memcpy(dev.bitstream, id.data(), id.size());
+  store(dev.bitstreamLen, uint32_t(id.size()));
+  store(dev.bitstreamHash, bitstreamHash(id));
+  store(dev.configuredAt, configuredAt);
+  add(dev.cfgSeq, uint64_t{1});
+  endUpdate();
+}
+
 void Arbiter::Impl::setLessee(uint32_t d, bool mine) {
   Table table(*this);
   Device& dev = st->devices[d];

@@ -105,6 +105,38 @@ TEST(sigkill_holding_the_exclusive_lease_mid_reconfiguration) {
   freshProcessGets(dir, "Y");
 }
 
+// Killed while its device takes a new configuration (configure running),
+// shared or under a whole-card lease: the card may hold the new one, or part
+// of it. The record once still said X, of the same generation, and a
+// survivor that had loaded X ran on without loading it again.
+TEST(sigkill_while_the_device_takes_a_configuration) {
+  TempDir dir;
+  Arbiter a(dir.options());
+  uint32_t d = a.attach("dev", DeviceMode::Shared);
+  uint64_t generation = 0;
+  for (bool whole : {false, true}) {
+    {
+      Lease l = a.acquire(d, "X");
+      generation = l.generation();
+    }
+    pid_t child = spawn([&] {
+      Arbiter c(dir.options());
+      uint32_t cd = c.attach("dev", DeviceMode::Shared);
+      if (whole) c.leaseWhole(cd, true);
+      c.acquire(cd, "Y", {}, [] { raise(SIGSTOP); });
+    });
+    CHECK(waitStopped(child));
+    CHECK(a.view(d).bitstreamHash != inaccel::bitstreamHash("X"));
+    killChild(child);
+    uint64_t t0 = nowNs();
+    Lease l = a.acquire(d, "X");
+    CHECK(nowNs() - t0 < 100 * kMs);
+    CHECK(l.reconfigured());
+    CHECK(l.generation() > generation);
+  }
+  freshProcessGets(dir, "Y");
+}
+
 TEST(sigkill_holding_the_whole_card) {
   TempDir dir;
   Arbiter a(dir.options());
