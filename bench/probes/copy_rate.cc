@@ -29,11 +29,7 @@
 
 namespace {
 
-struct Options {
-  cl_device_type type = CL_DEVICE_TYPE_GPU;
-  int devices = 1;
-  int first = 0;
-  double seconds = 2;
+struct Options : DeviceOptions {
   std::string mix = "vadd";
   size_t mib = 4;
   size_t hostMib = 1536;
@@ -45,11 +41,8 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
-    if (key == "--type") o.type = value == "cpu" ? CL_DEVICE_TYPE_CPU : CL_DEVICE_TYPE_GPU;
-    else if (key == "--devices") o.devices = std::atoi(value.c_str());
-    else if (key == "--first") o.first = std::atoi(value.c_str());
-    else if (key == "--seconds") o.seconds = std::atof(value.c_str());
-    else if (key == "--mix") o.mix = value;
+    if (o.take(key, value)) continue;
+    if (key == "--mix") o.mix = value;
     else if (key == "--mib") o.mib = std::strtoul(value.c_str(), nullptr, 10);
     else if (key == "--host-mib") o.hostMib = std::strtoul(value.c_str(), nullptr, 10);
     else if (key == "--queues") o.queues = std::atoi(value.c_str());
@@ -57,8 +50,7 @@ Options parse(int argc, char** argv) {
     else die("unknown option " + key);
   }
   if (o.mix != "vadd" && o.mix != "both" && o.mix != "up" && o.mix != "down") die("bad --mix");
-  if (o.devices < 1 || o.first < 0 || o.mib < 1 || o.queues < 1 || o.depth < 1 ||
-      o.hostMib < 3 * o.mib) {
+  if (!o.valid() || o.mib < 1 || o.queues < 1 || o.depth < 1 || o.hostMib < 3 * o.mib) {
     die("bad options");
   }
   return o;
@@ -158,11 +150,8 @@ double drive(cl_device_id device, const Options& o, std::atomic<int>& ready,
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
-  const std::vector<cl_device_id> all = findDevices(o.type);
-  if (static_cast<int>(all.size()) < o.first + o.devices) die("not enough devices");
-  const std::vector<cl_device_id> chosen(all.begin() + o.first, all.begin() + o.first + o.devices);
   const auto [bytes, elapsed] = runTogether<double>(
-      chosen, o.seconds, [&](cl_device_id device, std::atomic<int>& ready,
+      o.chosen(), o.seconds, [&](cl_device_id device, std::atomic<int>& ready,
                              const std::atomic<bool>& go, const std::atomic<bool>& stop) {
         return drive(device, o, ready, go, stop);
       });

@@ -41,11 +41,7 @@ const char* kSource =
 constexpr int kFloats = 16;
 constexpr size_t kGlobal = 64;
 
-struct Options {
-  cl_device_type type = CL_DEVICE_TYPE_GPU;
-  int devices = 1;
-  int first = 0;
-  double seconds = 2;
+struct Options : DeviceOptions {
   int batch = 16;
   bool argsOnce = false;
   int depth = 1;
@@ -55,16 +51,13 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
-    if (key == "--type") o.type = value == "cpu" ? CL_DEVICE_TYPE_CPU : CL_DEVICE_TYPE_GPU;
-    else if (key == "--devices") o.devices = std::atoi(value.c_str());
-    else if (key == "--first") o.first = std::atoi(value.c_str());
-    else if (key == "--seconds") o.seconds = std::atof(value.c_str());
-    else if (key == "--batch") o.batch = std::atoi(value.c_str());
+    if (o.take(key, value)) continue;
+    if (key == "--batch") o.batch = std::atoi(value.c_str());
     else if (key == "--args") o.argsOnce = value == "once";
     else if (key == "--depth") o.depth = std::atoi(value.c_str());
     else die("unknown option " + key);
   }
-  if (o.devices < 1 || o.batch < 1 || o.first < 0 || o.depth < 1) die("bad options");
+  if (!o.valid() || o.batch < 1 || o.depth < 1) die("bad options");
   return o;
 }
 
@@ -189,11 +182,8 @@ long long drive(cl_device_id device, const Options& o, std::atomic<int>& ready,
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
-  const std::vector<cl_device_id> all = findDevices(o.type);
-  if (static_cast<int>(all.size()) < o.first + o.devices) die("not enough devices");
-  const std::vector<cl_device_id> chosen(all.begin() + o.first, all.begin() + o.first + o.devices);
   const auto [launches, elapsed] = runTogether<long long>(
-      chosen, o.seconds, [&](cl_device_id device, std::atomic<int>& ready,
+      o.chosen(), o.seconds, [&](cl_device_id device, std::atomic<int>& ready,
                              const std::atomic<bool>& go, const std::atomic<bool>& stop) {
         return drive(device, o, ready, go, stop);
       });
