@@ -222,6 +222,25 @@ describe("insight: snapshot model, rates, Prometheus", () => {
       expect((await runChild(submit, { INACCEL_STATE_DIR: dir })).stdout).to.equal(`${want}\n`);
     }
   });
+
+  it("refuses a state file whose device table is corrupt as STATE_CORRUPT, as the library does, not with rows of garbage", async function () {
+    this.timeout(60000);
+    const dir = path.join(process.env.INACCEL_TEST_ROOT!, "corrupt-table");
+    const submit = `const inaccel = require("./src/index"); const a = new Float32Array(4);
+      inaccel.submit(inaccel.request("vector.addition").arg(a).arg(a).arg(a).arg(4)).then(() => console.log("ran"), (e) => console.log(e.message));`;
+    expect((await runChild(submit, { INACCEL_STATE_DIR: dir })).stdout).to.equal("ran\n");
+    // The device table (past the header's page) overwritten, as a broken writer might.
+    const fd = fs.openSync(path.join(dir, "state"), "r+");
+    fs.writeSync(fd, Buffer.alloc(16 * 4096, 0xff), 0, 16 * 4096, 4096);
+    fs.closeSync(fd);
+    const corrupt = `STATE_CORRUPT: arbiter state file is corrupt: device 0: key length (${dir}/state: once no process uses the devices, delete it to start afresh)`;
+    for (const command of [["devices"], ["top", "--once"]]) {
+      const run = await cliRun([...command, "--state-dir", dir], 20000);
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr).to.equal(`inaccel: ${corrupt}\n`);
+    }
+    expect((await runChild(submit, { INACCEL_STATE_DIR: dir })).stdout).to.equal(`${corrupt}\n`);
+  });
 });
 
 describe("insight: exact counters from two processes", function () {

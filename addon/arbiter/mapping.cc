@@ -156,6 +156,9 @@ Mapping openForRead(const std::string& dir) {
   if (uninitialized(&header, size)) return Mapping();
   checkFile(path, [&] { checkHeader(&header, size); });
   m.state_ = mapState(m.fd_, false, path);
+  // Held shared, the table has no writer now: what validate() refuses is
+  // corrupt, as it is to the instances that open it.
+  checkFile(path, [&] { validate(*m.state_); });
   return m;
 }
 

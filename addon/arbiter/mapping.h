@@ -33,7 +33,8 @@ class Mapping {
 Mapping openForUpdate(const std::string& dir);
 
 // For inspect(): read-only, with the table lock held shared until the
-// Mapping is destroyed. Empty (no state()) when there is no state yet.
+// Mapping is destroyed; validated as an Arbiter validates it (STATE_CORRUPT).
+// Empty (no state()) when there is no state yet.
 Mapping openForRead(const std::string& dir);
 
 }  // namespace arb

@@ -112,8 +112,9 @@ void validate(const State& s) {
     if (keyLen == 0 || keyLen > kKeyMax) corrupt(at + "key length");
     if (load(d.mode) > 1) corrupt(at + "mode");
     if (len > kBitstreamMax) corrupt(at + "bitstream length");
-    if (load(d.cfgSeq) & 1) corrupt(at + "configuration in update");
-    if (load(d.bitstreamHash) != bitstreamHash(std::string(d.bitstream, len)))
+    // An odd cfgSeq under the table lock is a writer killed mid-update, not
+    // corruption: repair() forgets that record (readers cannot repair).
+    if (!(load(d.cfgSeq) & 1) && load(d.bitstreamHash) != bitstreamHash(std::string(d.bitstream, len)))
       corrupt(at + "bitstream checksum");
     if (load(d.lesseePid) < 0 || (load(d.lesseePid) != 0 && load(d.lesseeSlot) >= kMaxSlots))
       corrupt(at + "lessee");

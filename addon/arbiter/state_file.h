@@ -157,7 +157,8 @@ void initialize(State& s);
 // Returns true when something was repaired.
 bool repair(State& s);
 
-// Full structural check of a repaired state; throws Error("STATE_CORRUPT").
+// Full structural check of a state, repaired or not (a configuration
+// left in update is repair()'s, not corrupt); throws Error("STATE_CORRUPT").
 void validate(const State& s);
 
 }  // namespace arb
