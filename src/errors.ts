@@ -56,3 +56,15 @@ export function checkSignal(signal: unknown, call: string, message: () => string
   if (signal.aborted) throw new InaccelError("ABORTED", message(), { cause: signal.reason });
   return signal;
 }
+
+/**
+ * What a wrong argument is, for messages: `Float32Array`, `number 2.5`,
+ * `bigint 3n`, `null`, `an empty string`, `string`, `Object`, ...
+ */
+export function describeValue(value: unknown): string {
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  if (typeof value === "number" || typeof value === "bigint") return `${typeof value} ${String(value)}${typeof value === "bigint" ? "n" : ""}`;
+  if (value === null) return "null";
+  if (value === "") return "an empty string";
+  return typeof value === "object" ? (value.constructor?.name ?? "object") : typeof value;
+}

@@ -1,4 +1,4 @@
-import { InaccelError } from "./errors";
+import { describeValue, InaccelError } from "./errors";
 
 /** A value `Request.arg` takes: a typed array or Buffer (global memory) or a number/bigint (scalar). */
 export type ArgValue = ArrayBufferView | number | bigint;
@@ -29,7 +29,7 @@ export class Request {
     if (!ok) {
       throw new InaccelError(
         "BAD_ARGUMENT",
-        `argument ${this.#args.length} of ${this.accelerator}: expected a typed array, Buffer, number or bigint, got ${describe(value)}`,
+        `argument ${this.#args.length} of ${this.accelerator}: expected a typed array, Buffer, number or bigint, got ${describeValue(value)}`,
       );
     }
     this.#args.push(value);
@@ -40,12 +40,6 @@ export class Request {
   get args(): readonly ArgValue[] {
     return this.#args;
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
-  return typeof value;
 }
 
 /** Starts a request for `accelerator`. */

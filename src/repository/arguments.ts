@@ -1,4 +1,4 @@
-import { InaccelError } from "../errors";
+import { describeValue, InaccelError } from "../errors";
 import { parseExpression, type Expression } from "./expression";
 import { elementOf, SCALARS, type ScalarType } from "./scalars";
 import type { ArgumentSpec } from "./types";
@@ -71,15 +71,15 @@ export function typeArguments(accelerator: string, specs: readonly ArgumentSpec[
     const value = values[index];
     if (spec.pointer) {
       const element = ArrayBuffer.isView(value) ? elementOf(value) : undefined;
-      if (element !== spec.element) throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describe(value)}`);
+      if (element !== spec.element) throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describeValue(value)}`);
       typed[index] = value as ArrayBufferView;
       continue;
     }
     if (typeof value !== "number" && typeof value !== "bigint") {
-      throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describe(value)}`);
+      throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describeValue(value)}`);
     }
     const encoded = encodeScalar(spec.element, value);
-    if (typeof encoded === "string") throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describe(value)}: ${encoded}`);
+    if (typeof encoded === "string") throw bad(accelerator, specs, index, `expects ${spec.type}, got ${describeValue(value)}: ${encoded}`);
     if (lengths.evaluated && SCALARS[spec.element].integer) scalars.set(spec.name, value);
     typed[index] = encoded;
   }
@@ -185,10 +185,3 @@ export function encodeScalar(type: ScalarType, value: number | bigint): Uint8Arr
   return claimed(at, info.size);
 }
 
-/** `Float32Array`, `number 2.5`, `string`, ... for messages. */
-function describe(value: unknown): string {
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  if (typeof value === "number" || typeof value === "bigint") return `${typeof value} ${String(value)}${typeof value === "bigint" ? "n" : ""}`;
-  if (value === null) return "null";
-  return typeof value === "object" ? (value.constructor?.name ?? "object") : typeof value;
-}

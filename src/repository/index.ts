@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { Device } from "../device";
-import { InaccelError } from "../errors";
+import { describeValue, InaccelError } from "../errors";
 import { installBitstream } from "./install";
 import { limitsWith, type Limits } from "./limits";
 import { kernelCandidates, resolveKernel } from "./resolve";
@@ -66,13 +66,13 @@ export class Repository {
    */
   constructor(options: RepositoryOptions = {}) {
     if (typeof options !== "object" || options === null) {
-      throw new InaccelError("BAD_ARGUMENT", `Repository's options are an object ({ root, system, limits }), got ${describe(options)}`);
+      throw new InaccelError("BAD_ARGUMENT", `Repository's options are an object ({ root, system, limits }), got ${describeValue(options)}`);
     }
     if (options.root !== undefined && (typeof options.root !== "string" || options.root === "")) {
-      throw new InaccelError("BAD_ARGUMENT", `Repository's root option is a folder's path, got ${describe(options.root)}`);
+      throw new InaccelError("BAD_ARGUMENT", `Repository's root option is a folder's path, got ${describeValue(options.root)}`);
     }
     if (options.system !== undefined && !(Array.isArray(options.system) && options.system.every((dir) => typeof dir === "string"))) {
-      throw new InaccelError("BAD_ARGUMENT", `Repository's system option is an array of folders' paths, got ${describe(options.system)}`);
+      throw new InaccelError("BAD_ARGUMENT", `Repository's system option is an array of folders' paths, got ${describeValue(options.system)}`);
     }
     this.options = options;
     this.limits = limitsWith(options.limits);
@@ -118,13 +118,13 @@ export class Repository {
    */
   async install(source: string, options: InstallOptions = {}): Promise<InstallResult> {
     if (typeof source !== "string" || source === "") {
-      throw new InaccelError("BAD_ARGUMENT", `install takes a folder, a .tar, .tar.gz or .tgz file, or an http(s) URL, got ${describe(source)}`);
+      throw new InaccelError("BAD_ARGUMENT", `install takes a folder, a .tar, .tar.gz or .tgz file, or an http(s) URL, got ${describeValue(source)}`);
     }
     if (typeof options !== "object" || options === null) {
-      throw new InaccelError("BAD_ARGUMENT", `install's options are an object ({ onProgress, signal }), got ${describe(options)}`);
+      throw new InaccelError("BAD_ARGUMENT", `install's options are an object ({ onProgress, signal }), got ${describeValue(options)}`);
     }
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-      throw new InaccelError("BAD_ARGUMENT", `install's onProgress option is a function, got ${describe(options.onProgress)}`);
+      throw new InaccelError("BAD_ARGUMENT", `install's onProgress option is a function, got ${describeValue(options.onProgress)}`);
     }
     const root = this.root;
     const { folder, installed } = await installBitstream(source, root, this.limits, options).catch((error: unknown) => {
@@ -157,7 +157,7 @@ export class Repository {
    */
   remove(spec: string): BitstreamSummary[] {
     if (typeof spec !== "string") {
-      throw new InaccelError("BAD_ARGUMENT", `remove takes "bitstreamId" or "bitstreamId@version", got ${describe(spec)}`);
+      throw new InaccelError("BAD_ARGUMENT", `remove takes "bitstreamId" or "bitstreamId@version", got ${describeValue(spec)}`);
     }
     this.resolved.clear();
     try {
@@ -182,10 +182,10 @@ export class Repository {
    */
   resolve(acceleratorId: string, device: Device): ResolvedKernel | undefined {
     if (typeof acceleratorId !== "string") {
-      throw new InaccelError("BAD_ARGUMENT", `resolve takes an accelerator id (a string), got ${describe(acceleratorId)}`);
+      throw new InaccelError("BAD_ARGUMENT", `resolve takes an accelerator id (a string), got ${describeValue(acceleratorId)}`);
     }
     if (typeof device !== "object" || device === null) {
-      throw new InaccelError("BAD_ARGUMENT", `resolve takes a device (one of devices()), got ${describe(device)}`);
+      throw new InaccelError("BAD_ARGUMENT", `resolve takes a device (one of devices()), got ${describeValue(device)}`);
     }
     return resolveKernel(acceleratorId, device, this.entries());
   }
@@ -214,14 +214,6 @@ export class Repository {
     }, CANDIDATES_TTL_MS).unref();
     return kernels;
   }
-}
-
-// `null`, `number 5`, `an empty string`, ... for messages about a wrong argument.
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (value === "") return "an empty string";
-  if (Array.isArray(value)) return "an array of other things";
-  return typeof value === "number" ? `number ${value}` : typeof value;
 }
 
 // A file or folder this user may not read or write (the install's source,
