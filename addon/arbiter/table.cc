@@ -167,6 +167,15 @@ int findKernel(const Device& dev, const char* name, size_t len) {
   }
   return -1;
 }
+
+// The configuration record's fields; the caller holds the table and has
+// made cfgSeq odd (readers see no record until it is even again).
+void storeRecord(Device& dev, const std::string& id, uint64_t configuredAt) {
+  std::memcpy(dev.bitstream, id.data(), id.size());
+  store(dev.bitstreamLen, uint32_t(id.size()));
+  store(dev.bitstreamHash, bitstreamHash(id));
+  store(dev.configuredAt, configuredAt);
+}
 }  // namespace
 
 uint32_t Arbiter::Impl::kernelIndex(uint32_t d, const std::string& accelerator) {
@@ -203,12 +212,9 @@ uint64_t Arbiter::Impl::writeConfig(uint32_t d, const std::string& id) {
   add(dev.reconfigurations, uint64_t{1});  // first: never lost, never rolled back
   beginUpdate();
   add(dev.cfgSeq, uint64_t{1});
-  std::memcpy(dev.bitstream, id.data(), id.size());
   if (testHooks.midUpdate) testHooks.midUpdate();
-  store(dev.bitstreamLen, uint32_t(id.size()));
-  store(dev.bitstreamHash, bitstreamHash(id));
+  storeRecord(dev, id, monoNs());
   const uint64_t generation = add(dev.generation, uint64_t{1});
-  store(dev.configuredAt, monoNs());
   add(dev.cfgSeq, uint64_t{1});
   endUpdate();
   return generation;
@@ -219,10 +225,7 @@ void Arbiter::Impl::writeRecord(uint32_t d, const std::string& id, uint64_t conf
   Device& dev = st->devices[d];
   beginUpdate();
   add(dev.cfgSeq, uint64_t{1});
-  std::memcpy(dev.bitstream, id.data(), id.size());
-  store(dev.bitstreamLen, uint32_t(id.size()));
-  store(dev.bitstreamHash, bitstreamHash(id));
-  store(dev.configuredAt, configuredAt);
+  storeRecord(dev, id, configuredAt);
   add(dev.cfgSeq, uint64_t{1});
   endUpdate();
 }

@@ -64,7 +64,6 @@ class SizePool {
     pooledBytes_ = 0;
   }
   size_t pooledBytes() const { return pooledBytes_; }
-  size_t lentBytes() const { return lentBytes_; }
 
  private:
   using Key = std::pair<int, size_t>;
